@@ -1,0 +1,214 @@
+//! The widget's event vocabulary: every name known from the widget and Altegio's docs, the
+//! parameters known for each, and where each goes by default.
+
+/// The type a known parameter must have.
+#[derive(Debug)]
+pub enum Kind {
+    /// A record identifier: a non-negative integer, or a string of digits (made a number).
+    Id,
+    /// A string.
+    Text,
+    /// A string or a number (made a string), e.g. a booking code.
+    Code,
+    /// A boolean, or 0/1 (made a boolean).
+    Flag,
+    /// Anything; checked only by the generic rules (PII, size).
+    Any,
+    /// An array whose items all have the given kind.
+    List(&'static Kind),
+    /// An object with known fields; other fields are kept when they pass the generic rules.
+    Record(&'static [Field]),
+}
+
+/// A known parameter of an event.
+#[derive(Debug)]
+pub struct Field {
+    /// The key as the widget sends it.
+    pub key: &'static str,
+    /// Its type.
+    pub kind: Kind,
+    /// Whether the event is rejected without it.
+    pub required: bool,
+}
+
+const fn required(key: &'static str, kind: Kind) -> Field {
+    Field {
+        key,
+        kind,
+        required: true,
+    }
+}
+
+const fn optional(key: &'static str, kind: Kind) -> Field {
+    Field {
+        key,
+        kind,
+        required: false,
+    }
+}
+
+/// Where an event goes at a destination unless the options say otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultRoute {
+    /// Under its own name.
+    AsIs,
+    /// Under another name (for Meta: a standard event).
+    Renamed(&'static str),
+    /// Not at all.
+    Off,
+}
+
+/// How the nested parameters become flat destination parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Projection {
+    /// The generic rule (see `flatten`).
+    Generic,
+    /// The booking summary (see `flatten`): counts and id lists instead of the appointment array.
+    Booking,
+}
+
+/// One event of the catalogue.
+#[derive(Debug)]
+pub struct EventSpec {
+    /// The name as the widget posts it in `action`.
+    pub name: &'static str,
+    /// The parameters known for it.
+    pub fields: &'static [Field],
+    /// How its parameters are flattened.
+    pub projection: Projection,
+    /// Default route to GA4.
+    pub ga4: DefaultRoute,
+    /// Default route to Meta Pixel.
+    pub meta: DefaultRoute,
+}
+
+/// One appointment of a booking (widget source: `booked`, `group_record_created`).
+const APPOINTMENT: &[Field] = &[
+    required("services", Kind::List(&Kind::Id)),
+    optional("staff_id", Kind::Id),
+    optional("datetime", Kind::Text),
+    optional("chargeStatus", Kind::Any),
+    optional("custom_fields", Kind::Any),
+    optional("id", Kind::Id),
+];
+
+/// The parameters of `booked` and `group_record_created`.
+const BOOKING: &[Field] = &[
+    required("appointments", Kind::List(&Kind::Record(APPOINTMENT))),
+    optional("code", Kind::Code),
+    optional("companyId", Kind::Id),
+    optional("companyName", Kind::Text),
+    optional("isMobile", Kind::Flag),
+    optional("event_id", Kind::Code),
+];
+
+const fn plain(name: &'static str) -> EventSpec {
+    EventSpec {
+        name,
+        fields: &[],
+        projection: Projection::Generic,
+        ga4: DefaultRoute::AsIs,
+        meta: DefaultRoute::AsIs,
+    }
+}
+
+const fn booking(name: &'static str) -> EventSpec {
+    EventSpec {
+        name,
+        fields: BOOKING,
+        projection: Projection::Booking,
+        ga4: DefaultRoute::AsIs,
+        meta: DefaultRoute::Renamed("Schedule"),
+    }
+}
+
+/// Every event name known (FACTS §2). Names from an unverified copy of the widget are included:
+/// a name the widget never sends costs nothing.
+pub const EVENTS: &[EventSpec] = &[
+    plain("widget_loaded"),
+    plain("service_selected"),
+    plain("master_selected"),
+    plain("date_selected"),
+    plain("time_selected"),
+    booking("booked"),
+    plain("appointment_changed"),
+    plain("appointment_deleted"),
+    plain("company_page_open"),
+    plain("master_page_open"),
+    plain("review_created"),
+    plain("send_contacts"),
+    plain("phone_approved"),
+    booking("group_record_created"),
+    plain("widget_closed"),
+    // The widget's own Meta standard event for a booking. `booked` already becomes a Meta
+    // `Schedule` carrying the booking's event id, so forwarding this one would count the
+    // booking twice in Meta, and GA4 has `booked`.
+    EventSpec {
+        name: "Schedule",
+        fields: &[],
+        projection: Projection::Generic,
+        ga4: DefaultRoute::Off,
+        meta: DefaultRoute::Off,
+    },
+    plain("clicked_promo_link"),
+    plain("activity_type_showed"),
+    plain("individual_booking_selected"),
+    plain("group_activity_selected"),
+    plain("group_events_date_clicked"),
+    plain("group_personal_data_filled"),
+    plain("group_sms_code_confirmed"),
+];
+
+/// The catalogue entry for `name` (case-sensitive, as the widget sends it).
+pub fn find(name: &str) -> Option<&'static EventSpec> {
+    EVENTS.iter().find(|spec| spec.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ga4;
+
+    #[test]
+    fn every_catalogue_name_is_a_valid_ga4_event_name() {
+        for spec in EVENTS {
+            assert!(ga4::check_event_name(spec.name).is_ok(), "{}", spec.name);
+        }
+    }
+
+    #[test]
+    fn catalogue_holds_the_documented_names_once_each() {
+        assert_eq!(EVENTS.len(), 23);
+        for (i, a) in EVENTS.iter().enumerate() {
+            assert!(
+                EVENTS[i + 1..].iter().all(|b| b.name != a.name),
+                "{}",
+                a.name
+            );
+        }
+        for name in [
+            "widget_loaded",
+            "service_selected",
+            "master_selected",
+            "date_selected",
+            "time_selected",
+            "booked",
+            "review_created",
+            "group_record_created",
+            "Schedule",
+        ] {
+            assert!(find(name).is_some(), "{name}");
+        }
+        assert!(find("BOOKED").is_none());
+    }
+
+    #[test]
+    fn bookings_go_to_meta_as_schedule_and_the_widgets_schedule_goes_nowhere() {
+        assert_eq!(
+            find("booked").map(|s| s.meta),
+            Some(DefaultRoute::Renamed("Schedule"))
+        );
+        let schedule = find("Schedule").map(|s| (s.ga4, s.meta));
+        assert_eq!(schedule, Some((DefaultRoute::Off, DefaultRoute::Off)));
+    }
+}

@@ -1,0 +1,520 @@
+//! The checks: an incoming event against the catalogue, the GA4 name rules and the PII rule.
+//! Pure: no browser needed, tested natively.
+
+use crate::catalog::{self, Field, Kind};
+use crate::event::{CheckedEvent, Problem, Rule};
+use crate::limits::MAX_DEPTH;
+use crate::text::{concat, push_u64, quoted, MAX_SAFE_INTEGER};
+use crate::value::Value;
+use crate::{ga4, pii};
+
+/// What the checks found: the normalised event when there is no problem, and warnings about
+/// what was changed on the way (values removed as PII, and so on).
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// The normalised event; `None` exactly when `problems` is not empty.
+    pub event: Option<CheckedEvent>,
+    /// Why the event is rejected.
+    pub problems: Vec<Problem>,
+    /// What was changed to let it through.
+    pub warnings: Vec<Problem>,
+}
+
+/// Checks one event. `strict` rejects names that are not in the catalogue.
+pub fn check(name: &str, params: Value, strict: bool) -> Checked {
+    let mut report = Report::default();
+    let spec = catalog::find(name);
+    if spec.is_none() {
+        if strict {
+            report.problem(
+                "name",
+                Rule::UnknownEvent,
+                &concat(&[
+                    quoted(name).as_str(),
+                    " is not in the event catalogue (strict mode)",
+                ]),
+            );
+        } else if let Err((rule, detail)) = ga4::check_event_name(name) {
+            report.problem("name", rule, &detail);
+        }
+    }
+    let mut path = String::from("params");
+    let fields = spec.map_or(&[][..], |s| s.fields);
+    let params = match params {
+        Value::Null => report.record(fields, Vec::new(), &mut path, 1),
+        Value::Object(entries) => report.record(fields, entries, &mut path, 1),
+        other => {
+            report.type_problem(&path, "an object", &other);
+            None
+        }
+    };
+    let event = match params {
+        Some(params) if report.problems.is_empty() => Some(CheckedEvent {
+            name: name.to_string(),
+            params,
+            known: spec.is_some(),
+        }),
+        _ => None,
+    };
+    Checked {
+        event,
+        problems: report.problems,
+        warnings: report.warnings,
+    }
+}
+
+#[derive(Default)]
+struct Report {
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl Report {
+    fn problem(&mut self, path: &str, rule: Rule, detail: &str) {
+        self.problems.push(Problem::new(path, rule, detail));
+    }
+
+    fn warning(&mut self, path: &str, rule: Rule, detail: &str) {
+        self.warnings.push(Problem::new(path, rule, detail));
+    }
+
+    fn type_problem(&mut self, path: &str, expected: &str, got: &Value) {
+        self.problems
+            .push(Problem::type_mismatch(path, expected, got));
+    }
+
+    /// Checks an object against its known fields; returns the normalised object, or `None`
+    /// when a problem was found.
+    fn record(
+        &mut self,
+        fields: &'static [Field],
+        entries: Vec<(String, Value)>,
+        path: &mut String,
+        depth: usize,
+    ) -> Option<Value> {
+        let before = self.problems.len();
+        for field in fields.iter().filter(|f| f.required) {
+            if !entries
+                .iter()
+                .any(|(k, v)| k == field.key && *v != Value::Null)
+            {
+                let at = path.len();
+                push_key(path, field.key);
+                self.problem(path, Rule::Required, "required field is missing");
+                path.truncate(at);
+            }
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
+            let at = path.len();
+            push_key(path, &key);
+            let kept = match fields.iter().find(|f| f.key == key) {
+                Some(_) if value == Value::Null => None,
+                Some(field) => self.known(&field.kind, value, path, depth + 1),
+                None => self.unknown(&key, value, path, depth + 1),
+            };
+            path.truncate(at);
+            if let Some(v) = kept {
+                out.push((key, v));
+            }
+        }
+        (self.problems.len() == before).then_some(Value::Object(out))
+    }
+
+    /// A value whose type the catalogue knows.
+    fn known(
+        &mut self,
+        kind: &'static Kind,
+        value: Value,
+        path: &mut String,
+        depth: usize,
+    ) -> Option<Value> {
+        match (kind, value) {
+            (Kind::Id, Value::Number(n)) if is_id(n) => Some(Value::Number(n)),
+            (Kind::Id, Value::String(s)) if is_digits(&s) => Some(Value::Number(digits_value(&s))),
+            (Kind::Id, other @ Value::Number(_)) => {
+                self.type_problem(path, "a whole number ≥ 0", &other);
+                None
+            }
+            (Kind::Id, other) => {
+                self.type_problem(path, "a number", &other);
+                None
+            }
+            (Kind::Text, Value::String(s)) => self.string(s, path),
+            (Kind::Text, other) => {
+                self.type_problem(path, "a string", &other);
+                None
+            }
+            (Kind::Code, Value::String(s)) => self.string(s, path),
+            (Kind::Code, Value::Number(n)) if is_id(n) => {
+                let mut s = String::new();
+                push_u64(&mut s, n as u64);
+                Some(Value::String(s))
+            }
+            (Kind::Code, other) => {
+                self.type_problem(path, "a string or a number", &other);
+                None
+            }
+            (Kind::Flag, Value::Bool(b)) => Some(Value::Bool(b)),
+            (Kind::Flag, Value::Number(n)) if n == 0.0 || n == 1.0 => Some(Value::Bool(n == 1.0)),
+            (Kind::Flag, other) => {
+                self.type_problem(path, "a boolean", &other);
+                None
+            }
+            (Kind::Any, value) => self.generic(value, path, depth),
+            (Kind::List(item), Value::Array(items)) => {
+                let before = self.problems.len();
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.into_iter().enumerate() {
+                    let at = path.len();
+                    push_index(path, i);
+                    if let Some(v) = self.known(item, v, path, depth + 1) {
+                        out.push(v);
+                    }
+                    path.truncate(at);
+                }
+                (self.problems.len() == before).then_some(Value::Array(out))
+            }
+            (Kind::List(_), other) => {
+                self.type_problem(path, "an array", &other);
+                None
+            }
+            (Kind::Record(fields), Value::Object(entries)) => {
+                if depth > MAX_DEPTH {
+                    self.problem(path, Rule::TooLarge, "nested too deeply");
+                    return None;
+                }
+                self.record(fields, entries, path, depth)
+            }
+            (Kind::Record(_), other) => {
+                self.type_problem(path, "an object", &other);
+                None
+            }
+        }
+    }
+
+    /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
+    /// dropped with a warning otherwise (never a reason to reject the event).
+    fn unknown(
+        &mut self,
+        key: &str,
+        value: Value,
+        path: &mut String,
+        depth: usize,
+    ) -> Option<Value> {
+        if pii::key_is_personal(key) && value != Value::Null {
+            self.warning(
+                path,
+                Rule::Pii,
+                "removed: the key names personal data, which is never forwarded",
+            );
+            return None;
+        }
+        self.generic(value, path, depth)
+    }
+
+    fn generic(&mut self, value: Value, path: &mut String, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            self.warning(path, Rule::TooLarge, "removed: nested too deeply");
+            return None;
+        }
+        match value {
+            Value::Null => Some(Value::Null),
+            Value::Bool(b) => Some(Value::Bool(b)),
+            Value::Number(n) if n.is_finite() => Some(Value::Number(n)),
+            Value::Number(_) => {
+                self.warning(path, Rule::Unsupported, "removed: not a finite number");
+                None
+            }
+            Value::String(s) => self.string(s, path),
+            Value::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, v) in items.into_iter().enumerate() {
+                    let at = path.len();
+                    push_index(path, i);
+                    if let Some(v) = self.generic(v, path, depth + 1) {
+                        out.push(v);
+                    }
+                    path.truncate(at);
+                }
+                Some(Value::Array(out))
+            }
+            Value::Object(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (key, v) in entries {
+                    let at = path.len();
+                    push_key(path, &key);
+                    if let Some(v) = self.unknown(&key, v, path, depth + 1) {
+                        out.push((key, v));
+                    }
+                    path.truncate(at);
+                }
+                Some(Value::Object(out))
+            }
+        }
+    }
+
+    /// Any string, known field or not, is removed when it looks like an email or a phone.
+    fn string(&mut self, s: String, path: &str) -> Option<Value> {
+        match pii::value_looks_personal(&s) {
+            Some(what) => {
+                self.warning(
+                    path,
+                    Rule::Pii,
+                    &concat(&["removed: looks like ", what, ", which is never forwarded"]),
+                );
+                None
+            }
+            None => Some(Value::String(s)),
+        }
+    }
+}
+
+fn push_key(path: &mut String, key: &str) {
+    path.push('.');
+    path.push_str(key);
+}
+
+fn push_index(path: &mut String, i: usize) {
+    path.push('[');
+    push_u64(path, i as u64);
+    path.push(']');
+}
+
+fn is_id(n: f64) -> bool {
+    n.fract() == 0.0 && (0.0..MAX_SAFE_INTEGER).contains(&n)
+}
+
+fn is_digits(s: &str) -> bool {
+    (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn digits_value(s: &str) -> f64 {
+    s.bytes()
+        .fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::String(v.to_string())
+    }
+    fn n(v: f64) -> Value {
+        Value::Number(v)
+    }
+    fn obj(entries: &[(&str, Value)]) -> Value {
+        Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+    fn arr(items: &[Value]) -> Value {
+        Value::Array(items.to_vec())
+    }
+
+    pub(crate) fn booking() -> Value {
+        obj(&[
+            (
+                "appointments",
+                arr(&[obj(&[
+                    ("services", arr(&[n(101.0), s("102")])),
+                    ("staff_id", n(7.0)),
+                    ("datetime", s("2026-11-23T10:00:00+03:00")),
+                    ("chargeStatus", s("not_paid")),
+                    ("custom_fields", arr(&[])),
+                    ("id", n(555.0)),
+                ])]),
+            ),
+            ("code", s("X7Y2")),
+            ("companyId", n(42.0)),
+            ("companyName", s("Studio Bloom")),
+            ("isMobile", n(0.0)),
+            ("event_id", s("evt-1")),
+        ])
+    }
+
+    fn messages(problems: &[Problem]) -> Vec<&str> {
+        problems.iter().map(|p| p.message.as_str()).collect()
+    }
+
+    #[test]
+    fn a_full_booking_is_accepted_and_normalised() {
+        let checked = check("booked", booking(), false);
+        assert!(checked.problems.is_empty(), "{:?}", checked.problems);
+        let event = checked.event.expect("accepted");
+        assert!(event.known);
+        let appointment = match event.params.get("appointments") {
+            Some(Value::Array(items)) => items[0].clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            appointment.get("services"),
+            Some(&arr(&[n(101.0), n(102.0)]))
+        );
+        assert_eq!(event.params.get("isMobile"), Some(&Value::Bool(false)));
+        assert_eq!(event.params.get("companyId"), Some(&n(42.0)));
+    }
+
+    #[test]
+    fn a_wrong_type_deep_inside_names_the_path_and_the_rule() {
+        let mut params = booking();
+        if let Value::Object(entries) = &mut params {
+            entries[0].1 = arr(&[
+                obj(&[("services", arr(&[n(1.0)]))]),
+                obj(&[("services", arr(&[n(1.0), s("abc")]))]),
+            ]);
+        }
+        let checked = check("booked", params, false);
+        assert!(checked.event.is_none());
+        assert_eq!(
+            messages(&checked.problems),
+            ["params.appointments[1].services[1]: expected a number, got \"abc\""]
+        );
+        assert_eq!(checked.problems[0].rule, Rule::Type);
+        assert_eq!(
+            checked.problems[0].path,
+            "params.appointments[1].services[1]"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_only_the_first() {
+        let params = obj(&[
+            ("appointments", arr(&[obj(&[("staff_id", s("x"))])])),
+            ("companyId", n(-3.0)),
+            ("isMobile", s("yes")),
+        ]);
+        let checked = check("group_record_created", params, false);
+        assert_eq!(
+            messages(&checked.problems),
+            [
+                "params.appointments[0].services: required field is missing",
+                "params.appointments[0].staff_id: expected a number, got \"x\"",
+                "params.companyId: expected a whole number ≥ 0, got -3",
+                "params.isMobile: expected a boolean, got \"yes\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_booking_without_appointments_is_rejected() {
+        let checked = check("booked", obj(&[("companyId", n(1.0))]), false);
+        assert_eq!(
+            messages(&checked.problems),
+            ["params.appointments: required field is missing"]
+        );
+        let checked = check("booked", Value::Null, false);
+        assert_eq!(checked.problems.len(), 1);
+    }
+
+    #[test]
+    fn params_must_be_an_object() {
+        let checked = check("widget_loaded", arr(&[]), false);
+        assert_eq!(
+            messages(&checked.problems),
+            ["params: expected an object, got an array"]
+        );
+        assert!(check("widget_loaded", Value::Null, false).event.is_some());
+    }
+
+    #[test]
+    fn unknown_names_are_custom_events_unless_strict() {
+        assert!(check("gift_card_opened", Value::Null, false)
+            .event
+            .is_some());
+        let strict = check("gift_card_opened", Value::Null, true);
+        assert_eq!(strict.problems[0].rule, Rule::UnknownEvent);
+        assert!(check("booked", booking(), true).event.is_some());
+    }
+
+    #[test]
+    fn unknown_names_must_pass_the_ga4_name_rules() {
+        for (name, rule) in [
+            ("1st_visit", Rule::NameSyntax),
+            ("has space", Rule::NameSyntax),
+            ("", Rule::NameSyntax),
+            ("google_thing", Rule::ReservedPrefix),
+            ("session_start", Rule::ReservedName),
+            ("notification_open", Rule::ReservedName),
+        ] {
+            let checked = check(name, Value::Null, false);
+            assert_eq!(
+                checked.problems.first().map(|p| p.rule),
+                Some(rule),
+                "{name}"
+            );
+        }
+        let long = "a".repeat(41);
+        assert_eq!(
+            check(&long, Value::Null, false).problems[0].rule,
+            Rule::NameLength
+        );
+    }
+
+    #[test]
+    fn personal_data_is_removed_with_a_warning_and_never_kept() {
+        let params = obj(&[
+            ("service_id", n(3.0)),
+            ("clientEmail", s("whatever")),
+            ("note", s("anna@example.com")),
+            (
+                "contact",
+                obj(&[("first_name", s("Anna")), ("city", s("Riga"))]),
+            ),
+            ("list", arr(&[s("+7 916 123-45-67"), s("ok")])),
+        ]);
+        let checked = check("send_contacts", params, false);
+        let event = checked
+            .event
+            .expect("accepted: PII is removed, not a reason to reject");
+        assert_eq!(
+            event.params,
+            obj(&[
+                ("service_id", n(3.0)),
+                ("contact", obj(&[("city", s("Riga"))])),
+                ("list", arr(&[s("ok")])),
+            ])
+        );
+        let paths: Vec<&str> = checked.warnings.iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "params.clientEmail",
+                "params.note",
+                "params.contact.first_name",
+                "params.list[0]"
+            ]
+        );
+        assert!(checked.warnings.iter().all(|w| w.rule == Rule::Pii));
+    }
+
+    #[test]
+    fn non_finite_numbers_in_unknown_fields_are_removed_with_a_warning() {
+        let checked = check(
+            "widget_loaded",
+            obj(&[("x", n(f64::NAN)), ("y", n(1.0))]),
+            false,
+        );
+        assert_eq!(checked.event.map(|e| e.params), Some(obj(&[("y", n(1.0))])));
+        assert_eq!(
+            checked.warnings[0].message,
+            "params.x: removed: not a finite number"
+        );
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_removed_with_a_warning() {
+        let mut deep = n(1.0);
+        for _ in 0..20 {
+            deep = obj(&[("d", deep)]);
+        }
+        let checked = check("widget_loaded", obj(&[("deep", deep)]), false);
+        assert!(checked.event.is_some());
+        assert_eq!(checked.warnings.len(), 1);
+        assert_eq!(checked.warnings[0].rule, Rule::TooLarge);
+    }
+}

@@ -1,0 +1,180 @@
+//! The module's configuration, checked: each error names the option and the rule.
+
+use crate::catalog::{DefaultRoute, EventSpec};
+use crate::origin::Allowlist;
+use crate::text::{concat, quoted};
+use crate::{ga4, meta};
+
+/// A per-event change of the default mapping at one destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Override {
+    /// Send under this name instead.
+    Rename(String),
+    /// Do not send this event there.
+    Off,
+}
+
+/// Where one destination sends events, and the per-event overrides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Destination {
+    /// The GA4 measurement ID (`G-…`) or the Meta Pixel ID (digits).
+    pub id: String,
+    /// Per-event overrides, by the widget's event name.
+    pub events: Vec<(String, Override)>,
+}
+
+impl Destination {
+    /// The name to send `event` under, or `None` when it must not be sent.
+    pub fn route(
+        &self,
+        event: &str,
+        spec: Option<&EventSpec>,
+        default_of: fn(&EventSpec) -> DefaultRoute,
+    ) -> Option<String> {
+        if let Some((_, choice)) = self.events.iter().find(|(name, _)| name == event) {
+            return match choice {
+                Override::Rename(to) => Some(to.clone()),
+                Override::Off => None,
+            };
+        }
+        match spec.map_or(DefaultRoute::AsIs, default_of) {
+            DefaultRoute::AsIs => Some(event.to_string()),
+            DefaultRoute::Renamed(to) => Some(to.to_string()),
+            DefaultRoute::Off => None,
+        }
+    }
+}
+
+/// Everything the pipeline needs to know, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// GA4, when configured.
+    pub ga4: Option<Destination>,
+    /// Meta Pixel, when configured.
+    pub meta: Option<Destination>,
+    /// Origins whose messages are accepted.
+    pub origins: Allowlist,
+    /// Reject event names that are not in the catalogue.
+    pub strict: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            ga4: None,
+            meta: None,
+            origins: Allowlist::widget_default(),
+            strict: false,
+        }
+    }
+}
+
+/// Checks a GA4 measurement ID: `G-` and 4 to 20 upper-case letters or digits.
+pub fn check_measurement_id(id: &str) -> Result<(), String> {
+    let ok = id.strip_prefix("G-").is_some_and(|rest| {
+        (4..=20).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(concat(&[
+            "ga4.measurementId: expected a GA4 measurement ID like \"G-XXXXXXXXXX\", got ",
+            quoted(id).as_str(),
+        ]))
+    }
+}
+
+/// Checks a Meta Pixel ID: 10 to 20 digits.
+pub fn check_pixel_id(id: &str) -> Result<(), String> {
+    if (10..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(concat(&[
+            "meta.pixelId: expected a Meta Pixel ID (10 to 20 digits), got ",
+            quoted(id).as_str(),
+        ]))
+    }
+}
+
+/// Checks a rename target for `destination` ("ga4" or "meta") of `event`; the error names
+/// `<destination>.events.<event>`.
+pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override, String> {
+    let option = concat(&[destination, ".events.", event, ": "]);
+    if destination == "ga4" {
+        ga4::check_event_name(to).map_err(|(_, why)| concat(&[&option, &why]))?;
+    } else if !meta::is_valid_name(to) {
+        return Err(concat(&[
+            &option,
+            quoted(to).as_str(),
+            " is not a Meta event name (1 to 50 letters, digits or _)",
+        ]));
+    }
+    Ok(Override::Rename(to.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog;
+
+    #[test]
+    fn measurement_and_pixel_ids_are_checked() {
+        assert!(check_measurement_id("G-ABC123XYZ9").is_ok());
+        for bad in [
+            "UA-1234-1",
+            "G-",
+            "g-abc123",
+            "G-abc123",
+            "G-AB",
+            "GT-ABCDEF",
+        ] {
+            let err = check_measurement_id(bad).expect_err(bad);
+            assert!(err.starts_with("ga4.measurementId: "), "{err}");
+        }
+        assert!(check_pixel_id("123456789012345").is_ok());
+        for bad in ["", "12345", "12345678901234567890123", "12345abc9012345"] {
+            assert!(check_pixel_id(bad)
+                .expect_err(bad)
+                .starts_with("meta.pixelId: "));
+        }
+    }
+
+    #[test]
+    fn renames_are_checked_against_the_destination_rules() {
+        assert_eq!(
+            check_rename("ga4", "booked", "purchase"),
+            Ok(Override::Rename("purchase".into()))
+        );
+        let err = check_rename("ga4", "booked", "ga_booked").expect_err("reserved");
+        assert_eq!(
+            err,
+            "ga4.events.booked: the prefix \"ga_\" is reserved by GA4"
+        );
+        assert!(check_rename("meta", "booked", "Purchase").is_ok());
+        let err = check_rename("meta", "booked", "has space").expect_err("invalid");
+        assert!(err.starts_with("meta.events.booked: "), "{err}");
+    }
+
+    #[test]
+    fn routes_follow_overrides_then_the_catalogue() {
+        let meta = Destination {
+            id: "123456789012345".into(),
+            events: vec![
+                (
+                    "service_selected".into(),
+                    Override::Rename("ViewContent".into()),
+                ),
+                ("widget_loaded".into(), Override::Off),
+            ],
+        };
+        let route = |name: &str| meta.route(name, catalog::find(name), |s| s.meta);
+        assert_eq!(route("booked").as_deref(), Some("Schedule"));
+        assert_eq!(route("service_selected").as_deref(), Some("ViewContent"));
+        assert_eq!(route("widget_loaded"), None);
+        assert_eq!(route("Schedule"), None);
+        assert_eq!(route("custom_thing").as_deref(), Some("custom_thing"));
+    }
+}

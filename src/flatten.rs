@@ -1,0 +1,237 @@
+//! Nested parameters become flat, scalar destination parameters (GA4 takes no nesting, and
+//! Meta's reports read flat custom data best).
+//!
+//! The generic rule, applied to each parameter:
+//! - keys become snake_case (`companyId` → `company_id`); nested object keys join their
+//!   parent's with `_` (`{client: {city}}` → `client_city`);
+//! - strings, numbers and booleans stay as they are; `null` is left out;
+//! - an array of scalars becomes one comma-separated string (`[1, 2]` → `"1,2"`);
+//! - an array holding objects or arrays becomes its length, as `<key>_count`.
+//!
+//! The booking rule, for `booked` and `group_record_created`, replaces `appointments` with a
+//! summary: `appointment_count`, `service_ids` (distinct, comma-separated), `staff_ids`
+//! (distinct), `record_ids`, `appointment_datetime` (the first appointment's), and renames
+//! `companyId` → `company_id`, `companyName` → `company_name`, `code` → `booking_code`,
+//! `isMobile` → `is_mobile`; `event_id` stays. The appointments' `chargeStatus` and
+//! `custom_fields` are not forwarded (custom fields are free text typed by the client).
+//! Other top-level fields follow the generic rule.
+
+use crate::catalog::Projection;
+use crate::text::{push_number, snake_case};
+use crate::value::Value;
+
+/// A flat destination parameter value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// A string.
+    Str(String),
+    /// A finite number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+/// Flat parameters in order; names are unique (the first of a clash wins).
+pub type FlatParams = Vec<(String, Scalar)>;
+
+/// Flattens the normalised parameters of an event by the rule its projection names.
+pub fn flatten(params: &Value, projection: Projection) -> FlatParams {
+    let mut out = FlatParams::new();
+    let Value::Object(entries) = params else {
+        return out;
+    };
+    for (key, value) in entries {
+        match (projection, key.as_str()) {
+            (Projection::Booking, "appointments") => booking_summary(value, &mut out),
+            (Projection::Booking, "code") => push_scalar(&mut out, "booking_code", value),
+            _ => generic(&snake_case(key), value, &mut out),
+        }
+    }
+    out
+}
+
+fn push(out: &mut FlatParams, name: String, value: Scalar) {
+    if !out.iter().any(|(n, _)| *n == name) {
+        out.push((name, value));
+    }
+}
+
+fn push_scalar(out: &mut FlatParams, name: &str, value: &Value) {
+    if let Some(scalar) = scalar(value) {
+        push(out, name.to_string(), scalar);
+    }
+}
+
+fn scalar(value: &Value) -> Option<Scalar> {
+    match value {
+        Value::String(s) => Some(Scalar::Str(s.clone())),
+        Value::Number(n) if n.is_finite() => Some(Scalar::Num(*n)),
+        Value::Bool(b) => Some(Scalar::Bool(*b)),
+        _ => None,
+    }
+}
+
+fn generic(name: &str, value: &Value, out: &mut FlatParams) {
+    match value {
+        Value::Null => {}
+        Value::Array(items) if items.iter().all(|v| scalar(v).is_some()) => {
+            let mut joined = String::new();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    joined.push(',');
+                }
+                push_text(&mut joined, item);
+            }
+            push(out, name.to_string(), Scalar::Str(joined));
+        }
+        Value::Array(items) => {
+            let mut count = String::from(name);
+            count.push_str("_count");
+            push(out, count, Scalar::Num(items.len() as f64));
+        }
+        Value::Object(entries) => {
+            for (key, value) in entries {
+                let mut child = String::from(name);
+                child.push('_');
+                child.push_str(&snake_case(key));
+                generic(&child, value, out);
+            }
+        }
+        other => push_scalar(out, name, other),
+    }
+}
+
+fn push_text(out: &mut String, value: &Value) {
+    match value {
+        Value::String(s) => out.push_str(s),
+        Value::Number(n) => push_number(out, *n),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        _ => {}
+    }
+}
+
+/// Appends `value` to a comma-separated list unless it is already there.
+fn push_distinct(list: &mut String, value: &Value) {
+    let mut item = String::new();
+    push_text(&mut item, value);
+    if item.is_empty() || list.split(',').any(|existing| existing == item) {
+        return;
+    }
+    if !list.is_empty() {
+        list.push(',');
+    }
+    list.push_str(&item);
+}
+
+fn booking_summary(appointments: &Value, out: &mut FlatParams) {
+    let Value::Array(items) = appointments else {
+        return;
+    };
+    let (mut services, mut staff, mut records) = (String::new(), String::new(), String::new());
+    for appointment in items {
+        if let Some(Value::Array(ids)) = appointment.get("services") {
+            ids.iter().for_each(|id| push_distinct(&mut services, id));
+        }
+        if let Some(id) = appointment.get("staff_id") {
+            push_distinct(&mut staff, id);
+        }
+        if let Some(id) = appointment.get("id") {
+            push_distinct(&mut records, id);
+        }
+    }
+    push(
+        out,
+        "appointment_count".to_string(),
+        Scalar::Num(items.len() as f64),
+    );
+    for (name, list) in [
+        ("service_ids", services),
+        ("staff_ids", staff),
+        ("record_ids", records),
+    ] {
+        if !list.is_empty() {
+            push(out, name.to_string(), Scalar::Str(list));
+        }
+    }
+    if let Some(datetime) = items.first().and_then(|a| a.get("datetime")) {
+        push_scalar(out, "appointment_datetime", datetime);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check;
+
+    fn names(flat: &FlatParams) -> Vec<&str> {
+        flat.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    fn get<'a>(flat: &'a FlatParams, name: &str) -> Option<&'a Scalar> {
+        flat.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    #[test]
+    fn a_booking_becomes_a_summary_of_scalars() {
+        let params = crate::value::tests_support::booking_with_two_appointments();
+        let event = check("booked", params, false).event.expect("accepted");
+        let flat = flatten(&event.params, Projection::Booking);
+        assert_eq!(
+            names(&flat),
+            [
+                "appointment_count",
+                "service_ids",
+                "staff_ids",
+                "record_ids",
+                "appointment_datetime",
+                "booking_code",
+                "company_id",
+                "company_name",
+                "is_mobile",
+                "event_id"
+            ]
+        );
+        assert_eq!(get(&flat, "appointment_count"), Some(&Scalar::Num(2.0)));
+        assert_eq!(
+            get(&flat, "service_ids"),
+            Some(&Scalar::Str("101,102,103".into()))
+        );
+        assert_eq!(get(&flat, "staff_ids"), Some(&Scalar::Str("7".into())));
+        assert_eq!(
+            get(&flat, "record_ids"),
+            Some(&Scalar::Str("555,556".into()))
+        );
+        assert_eq!(get(&flat, "company_id"), Some(&Scalar::Num(42.0)));
+        assert_eq!(get(&flat, "is_mobile"), Some(&Scalar::Bool(true)));
+        assert_eq!(get(&flat, "event_id"), Some(&Scalar::Str("evt-1".into())));
+    }
+
+    #[test]
+    fn the_generic_rule_flattens_objects_and_arrays() {
+        let params = Value::Object(vec![
+            ("serviceId".into(), Value::Number(3.0)),
+            (
+                "tags".into(),
+                Value::Array(vec![Value::String("a".into()), Value::Number(2.5)]),
+            ),
+            ("items".into(), Value::Array(vec![Value::Object(vec![])])),
+            (
+                "client".into(),
+                Value::Object(vec![("cityName".into(), Value::String("Riga".into()))]),
+            ),
+            ("nothing".into(), Value::Null),
+            ("service_id".into(), Value::Number(9.0)),
+        ]);
+        let flat = flatten(&params, Projection::Generic);
+        assert_eq!(
+            flat,
+            vec![
+                ("service_id".into(), Scalar::Num(3.0)),
+                ("tags".into(), Scalar::Str("a,2.5".into())),
+                ("items_count".into(), Scalar::Num(1.0)),
+                ("client_city_name".into(), Scalar::Str("Riga".into())),
+            ]
+        );
+    }
+}

@@ -1,0 +1,231 @@
+//! GA4's rules (names, reserved words, limits) and the GA4 form of an event.
+
+use crate::event::{Problem, Rule};
+use crate::flatten::{FlatParams, Scalar};
+use crate::text::{concat, cut_chars, quoted, u64_to_string};
+
+/// Longest event or parameter name GA4 keeps.
+pub const MAX_NAME_LENGTH: usize = 40;
+/// Most parameters GA4 keeps on one event.
+pub const MAX_PARAMS: usize = 25;
+/// Longest string parameter value GA4 keeps, in characters.
+pub const MAX_VALUE_LENGTH: usize = 100;
+
+/// Prefixes GA4 reserves for event and parameter names.
+pub const RESERVED_PREFIXES: &[&str] = &["google_", "ga_", "firebase_"];
+
+/// Event names GA4 reserves (any name starting with `notification_` too).
+pub const RESERVED_NAMES: &[&str] = &[
+    "ad_activeview",
+    "ad_click",
+    "ad_exposure",
+    "ad_impression",
+    "ad_query",
+    "ad_reward",
+    "adunit_exposure",
+    "app_background",
+    "app_clear_data",
+    "app_exception",
+    "app_install",
+    "app_remove",
+    "app_store_refund",
+    "app_store_subscription_cancel",
+    "app_store_subscription_convert",
+    "app_store_subscription_renew",
+    "app_update",
+    "app_upgrade",
+    "dynamic_link_app_open",
+    "dynamic_link_app_update",
+    "dynamic_link_first_open",
+    "error",
+    "first_open",
+    "first_visit",
+    "in_app_purchase",
+    "os_update",
+    "screen_view",
+    "session_start",
+    "session_start_with_rollout",
+    "user_engagement",
+];
+
+/// An event as it goes to GA4: `gtag('event', name, {...params, send_to})`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ga4Event {
+    /// The GA4 event name.
+    pub name: String,
+    /// At most 25 parameters, names valid, strings at most 100 characters.
+    pub params: FlatParams,
+}
+
+fn is_name_syntax(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn reserved_prefix(name: &str) -> Option<&'static str> {
+    RESERVED_PREFIXES
+        .iter()
+        .copied()
+        .find(|p| name.starts_with(p))
+}
+
+/// Checks an event name against GA4's rules; the error gives the rule and a sentence.
+pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
+    let length = name.chars().count();
+    if length > MAX_NAME_LENGTH {
+        let detail = concat(&[
+            "GA4 event names have at most 40 characters, this one has ",
+            &u64_to_string(length as u64),
+        ]);
+        return Err((Rule::NameLength, detail));
+    }
+    if !is_name_syntax(name) {
+        let detail = concat(&[
+            quoted(name).as_str(),
+            " is not a GA4 event name (letters, digits and _, starting with a letter)",
+        ]);
+        return Err((Rule::NameSyntax, detail));
+    }
+    if let Some(prefix) = reserved_prefix(name) {
+        let detail = concat(&[
+            "the prefix ",
+            quoted(prefix).as_str(),
+            " is reserved by GA4",
+        ]);
+        return Err((Rule::ReservedPrefix, detail));
+    }
+    if RESERVED_NAMES.contains(&name) || name.starts_with("notification_") {
+        let detail = concat(&[quoted(name).as_str(), " is an event name reserved by GA4"]);
+        return Err((Rule::ReservedName, detail));
+    }
+    Ok(())
+}
+
+/// Why GA4 would refuse a parameter name, if it would.
+pub(crate) fn param_name_problem(name: &str) -> Option<&'static str> {
+    if name.chars().count() > MAX_NAME_LENGTH {
+        Some("not sent to GA4: parameter names have at most 40 characters")
+    } else if !is_name_syntax(name) {
+        Some("not sent to GA4: parameter names are letters, digits and _, starting with a letter")
+    } else if reserved_prefix(name).is_some() {
+        Some("not sent to GA4: the prefixes google_, ga_ and firebase_ are reserved")
+    } else if name == "send_to" {
+        Some("not sent to GA4: send_to is set by the module to the measurement ID")
+    } else {
+        None
+    }
+}
+
+/// The GA4 form of an event named `name` (already checked) with flat `params`. What GA4 would
+/// silently drop or cut is dropped or cut here, each with a warning.
+pub fn to_ga4(name: &str, params: &FlatParams, warnings: &mut Vec<Problem>) -> Ga4Event {
+    let mut out = FlatParams::with_capacity(params.len().min(MAX_PARAMS));
+    for (param, value) in params {
+        let path = concat(&["ga4.params.", param]);
+        if let Some(why) = param_name_problem(param) {
+            warnings.push(Problem::new(&path, Rule::ParamName, why));
+            continue;
+        }
+        if out.len() == MAX_PARAMS {
+            warnings.push(Problem::new(
+                &path,
+                Rule::ParamCount,
+                "not sent to GA4: an event has at most 25 parameters",
+            ));
+            continue;
+        }
+        let value = match value {
+            Scalar::Str(s) => match cut_chars(s, MAX_VALUE_LENGTH) {
+                Some(short) => {
+                    warnings.push(Problem::new(
+                        &path,
+                        Rule::ValueLength,
+                        "cut to the 100 characters GA4 keeps",
+                    ));
+                    Scalar::Str(short)
+                }
+                None => value.clone(),
+            },
+            _ => value.clone(),
+        };
+        out.push((param.clone(), value));
+    }
+    Ga4Event {
+        name: name.to_string(),
+        params: out,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_ga4_syntax_and_reservations() {
+        assert!(check_event_name("booked").is_ok());
+        assert!(check_event_name(&"a".repeat(40)).is_ok());
+        assert_eq!(
+            check_event_name(&"a".repeat(41)).map_err(|e| e.0),
+            Err(Rule::NameLength)
+        );
+        assert_eq!(
+            check_event_name("_x").map_err(|e| e.0),
+            Err(Rule::NameSyntax)
+        );
+        assert_eq!(
+            check_event_name("a-b").map_err(|e| e.0),
+            Err(Rule::NameSyntax)
+        );
+        assert_eq!(
+            check_event_name("ga_x").map_err(|e| e.0),
+            Err(Rule::ReservedPrefix)
+        );
+        assert_eq!(
+            check_event_name("firebase_x").map_err(|e| e.0),
+            Err(Rule::ReservedPrefix)
+        );
+        assert_eq!(
+            check_event_name("first_visit").map_err(|e| e.0),
+            Err(Rule::ReservedName)
+        );
+        assert_eq!(
+            check_event_name("notification_x").map_err(|e| e.0),
+            Err(Rule::ReservedName)
+        );
+        let long = check_event_name(&"b".repeat(57));
+        assert_eq!(
+            long.map_err(|e| e.1),
+            Err("GA4 event names have at most 40 characters, this one has 57".to_string())
+        );
+    }
+
+    #[test]
+    fn limits_drop_or_cut_with_a_warning_each() {
+        let mut params: FlatParams = (0..30)
+            .map(|i| (concat(&["p", &u64_to_string(i)]), Scalar::Num(1.0)))
+            .collect();
+        params.insert(0, ("long".into(), Scalar::Str("x".repeat(150))));
+        params.insert(1, ("ga_secret".into(), Scalar::Num(1.0)));
+        params.insert(2, ("send_to".into(), Scalar::Str("G-OTHER".into())));
+        params.insert(3, ("x".repeat(41), Scalar::Num(1.0)));
+        let mut warnings = Vec::new();
+        let event = to_ga4("booked", &params, &mut warnings);
+        assert_eq!(event.params.len(), 25);
+        assert_eq!(event.params[0].1, Scalar::Str("x".repeat(100)));
+        let rules: Vec<Rule> = warnings.iter().map(|w| w.rule).collect();
+        let mut expected = vec![
+            Rule::ValueLength,
+            Rule::ParamName,
+            Rule::ParamName,
+            Rule::ParamName,
+        ];
+        expected.extend([Rule::ParamCount; 6]);
+        assert_eq!(rules, expected);
+        assert_eq!(
+            warnings[0].message,
+            "ga4.params.long: cut to the 100 characters GA4 keeps"
+        );
+        assert_eq!(warnings[4].path, "ga4.params.p24");
+    }
+}

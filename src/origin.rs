@@ -1,0 +1,227 @@
+//! The widget origin allowlist: exact origins, or `https://*.domain` for https subdomains.
+
+use crate::text::{concat, quoted};
+
+/// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
+pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.yclients.com"];
+
+/// One allowed origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OriginPattern {
+    /// Exactly this origin (`scheme://host[:port]`, lower-case).
+    Exact(String),
+    /// Any https origin whose host is a subdomain of `domain` (port must equal `port`).
+    Subdomains {
+        /// The parent domain, lower-case, without the leading dot.
+        domain: String,
+        /// The explicit port, if the pattern has one.
+        port: Option<String>,
+    },
+}
+
+/// The parts of `scheme://host[:port]`; `None` when it is not such a string.
+struct Parts<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<&'a str>,
+}
+
+fn split_origin(origin: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = origin.split_once("://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '\\']) {
+        return None;
+    }
+    let (host, port) = if rest.starts_with('[') {
+        // An IPv6 literal: `[::1]` or `[::1]:8080`.
+        let end = rest.find(']')? + 1;
+        match &rest[end..] {
+            "" => (&rest[..end], None),
+            tail => (&rest[..end], Some(tail.strip_prefix(':')?)),
+        }
+    } else {
+        match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if let Some(port) = port {
+        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'[' | b']' | b':')
+        });
+    host_ok.then_some(Parts { scheme, host, port })
+}
+
+impl OriginPattern {
+    /// Parses one pattern; the error says what is wrong with it.
+    pub fn parse(pattern: &str) -> Result<OriginPattern, String> {
+        let lower = pattern.trim().to_ascii_lowercase();
+        let bad = |why: &str| concat(&[quoted(pattern).as_str(), ": ", why]);
+        let Some(parts) = split_origin(&lower) else {
+            return Err(bad("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)"));
+        };
+        if parts.scheme != "https" && parts.scheme != "http" {
+            return Err(bad(
+                "the scheme must be https (or http for an exact origin)",
+            ));
+        }
+        match parts.host.strip_prefix("*.") {
+            Some(domain) => {
+                if parts.scheme != "https" {
+                    return Err(bad("a wildcard pattern must use https"));
+                }
+                if domain.contains('*')
+                    || !domain.contains('.')
+                    || domain.starts_with('.')
+                    || domain.ends_with('.')
+                {
+                    return Err(bad(
+                        "a wildcard must be \"*.\" followed by a domain with at least two labels",
+                    ));
+                }
+                Ok(OriginPattern::Subdomains {
+                    domain: domain.to_string(),
+                    port: parts.port.map(str::to_string),
+                })
+            }
+            None if parts.host.contains('*') => Err(bad(
+                "a wildcard may only stand at the start, as \"https://*.domain\"",
+            )),
+            None => Ok(OriginPattern::Exact(lower)),
+        }
+    }
+
+    /// Whether `origin` (as the browser reports it in `MessageEvent.origin`) matches.
+    pub fn matches(&self, origin: &str) -> bool {
+        match self {
+            OriginPattern::Exact(exact) => exact == origin,
+            OriginPattern::Subdomains { domain, port } => {
+                let Some(parts) = split_origin(origin) else {
+                    return false;
+                };
+                let Some(sub) = parts.host.strip_suffix(domain.as_str()) else {
+                    return false;
+                };
+                parts.scheme == "https"
+                    && sub.len() > 1
+                    && sub.ends_with('.')
+                    && !parts.host.contains('*')
+                    && parts.port == port.as_deref()
+            }
+        }
+    }
+}
+
+/// The allowlist: a message is accepted when any pattern matches its origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowlist(Vec<OriginPattern>);
+
+impl Allowlist {
+    /// The allowlist from patterns; the error names the index of the bad one.
+    pub fn parse<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<Allowlist, String> {
+        let mut list = Vec::new();
+        for (i, pattern) in patterns.into_iter().enumerate() {
+            let parsed = OriginPattern::parse(pattern).map_err(|why| {
+                concat(&[
+                    "widgetOrigins[",
+                    &crate::text::u64_to_string(i as u64),
+                    "]: ",
+                    &why,
+                ])
+            })?;
+            list.push(parsed);
+        }
+        if list.is_empty() {
+            return Err("widgetOrigins: must name at least one origin".to_string());
+        }
+        Ok(Allowlist(list))
+    }
+
+    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`).
+    pub fn widget_default() -> Allowlist {
+        Allowlist(
+            DEFAULT_WIDGET_ORIGINS
+                .iter()
+                .filter_map(|p| OriginPattern::parse(p).ok())
+                .collect(),
+        )
+    }
+
+    /// Whether a message from `origin` is let in.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|p| p.matches(origin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_lets_in_the_widget_hosts_only() {
+        let list = Allowlist::widget_default();
+        assert!(list.allows("https://n123.alteg.io"));
+        assert!(list.allows("https://b1.a.alteg.io"));
+        assert!(list.allows("https://w5.yclients.com"));
+        for forged in [
+            "https://alteg.io.evil.test",
+            "https://evilalteg.io",
+            "http://x.alteg.io",
+            "https://alteg.io",
+            "https://x.alteg.io:8443",
+            "https://x.alteg.io.",
+            "null",
+            "",
+            "https://x.alteg.io/path",
+            "https://user@x.alteg.io",
+            "https://.alteg.io",
+            "https://*.alteg.io",
+            "HTTPS://X.ALTEG.IO",
+        ] {
+            assert!(!list.allows(forged), "{forged}");
+        }
+    }
+
+    #[test]
+    fn exact_origins_match_exactly() {
+        let list =
+            Allowlist::parse(["http://127.0.0.1:8080", "https://Book.Example.com"]).expect("valid");
+        assert!(list.allows("http://127.0.0.1:8080"));
+        assert!(list.allows("https://book.example.com"));
+        assert!(!list.allows("http://127.0.0.1:8081"));
+        assert!(!list.allows("https://sub.book.example.com"));
+        let v6 = Allowlist::parse(["http://[::1]:8080"]).expect("valid");
+        assert!(v6.allows("http://[::1]:8080"));
+        assert!(!v6.allows("http://[::1]"));
+    }
+
+    #[test]
+    fn bad_patterns_are_refused_with_the_index_and_the_rule() {
+        let cases = [
+            ("http://*.alteg.io", "a wildcard pattern must use https"),
+            ("https://*.io", "at least two labels"),
+            ("https://a.*.alteg.io", "only stand at the start"),
+            ("alteg.io", "no path"),
+            ("https://x.alteg.io/", "no path"),
+            ("ftp://x.alteg.io", "scheme must be https"),
+            ("*", "no path"),
+        ];
+        for (pattern, why) in cases {
+            let err = Allowlist::parse(["https://ok.alteg.io", pattern]).expect_err(pattern);
+            assert!(err.starts_with("widgetOrigins[1]: "), "{err}");
+            assert!(err.contains(why), "{pattern}: {err}");
+        }
+        assert!(Allowlist::parse([]).is_err());
+    }
+
+    #[test]
+    fn wildcards_with_a_port_require_that_port() {
+        let list = Allowlist::parse(["https://*.example.test:8443"]).expect("valid");
+        assert!(list.allows("https://a.example.test:8443"));
+        assert!(!list.allows("https://a.example.test"));
+    }
+}

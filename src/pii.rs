@@ -1,0 +1,182 @@
+//! The PII rule: values that are emails, phone numbers or personal names never leave the page
+//! for an analytics destination. Recognised by the key (names, contacts) and by the value's
+//! shape (emails, phone numbers), whatever the key says.
+
+/// Key words that mark a field as personal whatever their neighbours are.
+const PERSONAL_WORDS: &[&str] = &[
+    "email",
+    "mail",
+    "phone",
+    "telephone",
+    "tel",
+    "surname",
+    "firstname",
+    "lastname",
+    "fullname",
+    "middlename",
+    "patronymic",
+    "username",
+    "birthday",
+    "birthdate",
+    "address",
+    "passport",
+];
+
+/// Words that, followed by `name`, mean a person's name (`first_name`, `client_name`…).
+/// `company_name`, `service_name` and `salon_name` are businesses and services, not people.
+const PERSON_QUALIFIERS: &[&str] = &[
+    "first", "last", "full", "middle", "given", "family", "client", "customer", "user", "contact",
+    "person", "visitor", "patient", "guest", "member", "your",
+];
+
+/// Whether the key (any case style) names personal data.
+pub fn key_is_personal(key: &str) -> bool {
+    let snake = crate::text::snake_case(key);
+    let words: Vec<&str> = snake.split('_').collect();
+    if snake == "name" {
+        return true;
+    }
+    words.iter().enumerate().any(|(i, word)| {
+        PERSONAL_WORDS.contains(word)
+            || (*word == "name"
+                && i > 0
+                && words
+                    .get(i - 1)
+                    .is_some_and(|q| PERSON_QUALIFIERS.contains(q)))
+    })
+}
+
+/// What personal data `value` looks like, if any: "an email address" or "a phone number".
+pub fn value_looks_personal(value: &str) -> Option<&'static str> {
+    if looks_like_email(value) {
+        Some("an email address")
+    } else if looks_like_phone(value) {
+        Some("a phone number")
+    } else {
+        None
+    }
+}
+
+fn looks_like_email(s: &str) -> bool {
+    let s = s.trim();
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !s.contains(char::is_whitespace)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+}
+
+/// `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the separators people
+/// type. A bare run of digits counts only with a leading `+` (otherwise ids and timestamps
+/// would look like phones); dates (8 digits) stay below the threshold.
+fn looks_like_phone(s: &str) -> bool {
+    let s = s.trim();
+    let (plus, rest) = match s.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let mut digits = 0;
+    let mut separators = 0;
+    for c in rest.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            ' ' | '-' | '(' | ')' => separators += 1,
+            _ => return false,
+        }
+    }
+    if plus {
+        (8..=15).contains(&digits)
+    } else {
+        separators > 0 && (9..=15).contains(&digits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn personal_keys_are_recognised_in_any_case_style() {
+        for key in [
+            "email",
+            "clientEmail",
+            "e_mail",
+            "phone",
+            "phoneNumber",
+            "client_phone",
+            "name",
+            "firstName",
+            "last_name",
+            "ClientName",
+            "fullname",
+            "username",
+            "birthday",
+        ] {
+            assert!(key_is_personal(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn business_keys_are_not_personal() {
+        for key in [
+            "companyName",
+            "company_name",
+            "salon_name",
+            "service_name",
+            "isMobile",
+            "staff_id",
+            "event_id",
+            "datetime",
+            "code",
+            "hostname",
+            "filename",
+        ] {
+            assert!(!key_is_personal(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn emails_and_phones_are_recognised_by_shape() {
+        assert_eq!(
+            value_looks_personal("anna@example.com"),
+            Some("an email address")
+        );
+        assert_eq!(
+            value_looks_personal(" a.b+c@mail.co.uk "),
+            Some("an email address")
+        );
+        assert_eq!(
+            value_looks_personal("+7 916 123-45-67"),
+            Some("a phone number")
+        );
+        assert_eq!(
+            value_looks_personal("+447911123456"),
+            Some("a phone number")
+        );
+        assert_eq!(
+            value_looks_personal("(916) 123-4567"),
+            Some("a phone number")
+        );
+    }
+
+    #[test]
+    fn ordinary_values_are_not_mistaken_for_contacts() {
+        for value in [
+            "2026-11-23",
+            "2026-11-23T10:00:00+03:00",
+            "1732320000000",
+            "12345",
+            "1,2,3",
+            "@handle",
+            "a@b",
+            "Studio Bloom",
+            "10:30",
+            "192.168.100.200",
+        ] {
+            assert_eq!(value_looks_personal(value), None, "{value}");
+        }
+    }
+}

@@ -1,0 +1,537 @@
+//! One event's way through the module: shape, checks, de-duplication, mapping to each
+//! destination, and the counters. Pure; the browser glue calls the destinations and reports
+//! back with [`Pipeline::delivered`].
+
+use crate::catalog;
+use crate::check::check;
+use crate::config::Config;
+use crate::event::{CheckedEvent, Problem, Rule, Source};
+use crate::flatten::{flatten, Scalar};
+use crate::ga4::{to_ga4, Ga4Event};
+use crate::meta::{to_meta, MetaEvent};
+use crate::stats::Stats;
+use crate::text::concat;
+use crate::value::Value;
+
+/// How many recent event ids are remembered to recognise a repeated event.
+const RECENT_EVENT_IDS: usize = 64;
+
+/// A destination the module forwards to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// Google Analytics 4, through gtag or dataLayer.
+    Ga4,
+    /// Meta Pixel, through fbq.
+    Meta,
+}
+
+impl Destination {
+    /// The code shown to JavaScript.
+    pub fn code(self) -> &'static str {
+        match self {
+            Destination::Ga4 => "ga4",
+            Destination::Meta => "meta",
+        }
+    }
+}
+
+/// Everything the module decided about one event or message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// `track` or a window message.
+    pub source: Source,
+    /// The sender's origin, for messages.
+    pub origin: Option<String>,
+    /// The event name, when there was one.
+    pub name: Option<String>,
+    /// The message was not a widget event for us (origin, shape, repeat); nothing was checked
+    /// or sent.
+    pub ignored: bool,
+    /// The normalised event, when accepted.
+    pub event: Option<CheckedEvent>,
+    /// What goes to GA4, when accepted and routed there.
+    pub ga4: Option<Ga4Event>,
+    /// What goes to Meta, when accepted and routed there.
+    pub meta: Option<MetaEvent>,
+    /// The destinations that took the event.
+    pub forwarded: Vec<Destination>,
+    /// Why it was rejected or ignored.
+    pub problems: Vec<Problem>,
+    /// What was changed or failed on the way, without rejecting it.
+    pub warnings: Vec<Problem>,
+}
+
+impl Verdict {
+    fn new(source: Source, origin: Option<&str>) -> Verdict {
+        Verdict {
+            source,
+            origin: origin.map(str::to_string),
+            name: None,
+            ignored: false,
+            event: None,
+            ga4: None,
+            meta: None,
+            forwarded: Vec::new(),
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Whether the event passed the checks.
+    pub fn ok(&self) -> bool {
+        self.event.is_some()
+    }
+}
+
+/// The module's state: configuration, counters, recently seen event ids.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: Config,
+    stats: Stats,
+    recent: Vec<String>,
+}
+
+impl Pipeline {
+    /// A pipeline with checked configuration.
+    pub fn new(config: Config) -> Pipeline {
+        Pipeline {
+            config,
+            stats: Stats::default(),
+            recent: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// An event from page code: `track(name, params)`. `params` is `Err` when it could not be
+    /// read (too large, unsupported values).
+    pub fn track(&mut self, name: Value, params: Result<Value, Problem>) -> Verdict {
+        self.stats.received += 1;
+        let mut verdict = Verdict::new(Source::Track, None);
+        match name {
+            Value::String(name) => self.evaluate(verdict, name, params),
+            other => {
+                verdict
+                    .problems
+                    .push(Problem::type_mismatch("name", "a string", &other));
+                self.reject(verdict)
+            }
+        }
+    }
+
+    /// A window message from `origin`; `read` turns its data into a value and is called only
+    /// when the origin is allowed (messages from elsewhere are not even read).
+    pub fn message(
+        &mut self,
+        origin: &str,
+        read: impl FnOnce() -> Result<Value, Problem>,
+    ) -> Verdict {
+        self.stats.received += 1;
+        let mut verdict = Verdict::new(Source::Message, Some(origin));
+        if !self.config.origins.allows(origin) {
+            self.stats.ignored_origin += 1;
+            let why = concat(&["\"", origin, "\" is not in widgetOrigins"]);
+            verdict
+                .problems
+                .push(Problem::new("origin", Rule::Origin, &why));
+            return self.ignore(verdict);
+        }
+        let data = match read() {
+            Ok(data) => data,
+            Err(problem) => {
+                verdict.problems.push(problem);
+                return self.reject(verdict);
+            }
+        };
+        let Value::Object(mut entries) = data else {
+            self.stats.ignored_shape += 1;
+            verdict.problems.push(Problem::type_mismatch(
+                "data",
+                "an object {action, params}",
+                &data,
+            ));
+            return self.ignore(verdict);
+        };
+        let mut take = |key: &str| {
+            entries
+                .iter()
+                .position(|(k, _)| k == key)
+                .map_or(Value::Null, |i| entries.swap_remove(i).1)
+        };
+        let (action, params) = (take("action"), take("params"));
+        let shape_problem = match (&action, &params) {
+            (Value::String(_), Value::Null | Value::Object(_)) => None,
+            (Value::String(_), other) => {
+                Some(Problem::type_mismatch("data.params", "an object", other))
+            }
+            (other, _) => Some(Problem::type_mismatch("data.action", "a string", other)),
+        };
+        if let Some(problem) = shape_problem {
+            self.stats.ignored_shape += 1;
+            verdict.problems.push(problem);
+            return self.ignore(verdict);
+        }
+        match action {
+            Value::String(name) => self.evaluate(verdict, name, Ok(params)),
+            _ => self.ignore(verdict),
+        }
+    }
+
+    /// Records what became of the call to `destination` for an accepted event.
+    pub fn delivered(
+        &mut self,
+        verdict: &mut Verdict,
+        destination: Destination,
+        result: Result<(), String>,
+    ) {
+        match (destination, result) {
+            (Destination::Ga4, Ok(())) => self.stats.forwarded_ga4 += 1,
+            (Destination::Meta, Ok(())) => self.stats.forwarded_meta += 1,
+            (Destination::Ga4, Err(why)) => {
+                self.stats.failed_ga4 += 1;
+                verdict
+                    .warnings
+                    .push(Problem::new("ga4", Rule::Delivery, &why));
+                return;
+            }
+            (Destination::Meta, Err(why)) => {
+                self.stats.failed_meta += 1;
+                verdict
+                    .warnings
+                    .push(Problem::new("meta", Rule::Delivery, &why));
+                return;
+            }
+        }
+        verdict.forwarded.push(destination);
+    }
+
+    fn evaluate(
+        &mut self,
+        mut verdict: Verdict,
+        name: String,
+        params: Result<Value, Problem>,
+    ) -> Verdict {
+        let params = match params {
+            Ok(params) => params,
+            Err(problem) => {
+                verdict.name = Some(name);
+                verdict.problems.push(problem);
+                return self.reject(verdict);
+            }
+        };
+        let checked = check(&name, params, self.config.strict);
+        verdict.name = Some(name);
+        verdict.warnings = checked.warnings;
+        let Some(event) = checked.event else {
+            verdict.problems = checked.problems;
+            return self.reject(verdict);
+        };
+        if let Some(key) = repeat_key(&event) {
+            if self.recent.contains(&key) {
+                self.stats.ignored_duplicate += 1;
+                let why = "the same event with this event_id was already received; not sent again";
+                verdict
+                    .problems
+                    .push(Problem::new("params.event_id", Rule::Duplicate, why));
+                return self.ignore(verdict);
+            }
+            if self.recent.len() == RECENT_EVENT_IDS {
+                self.recent.remove(0);
+            }
+            self.recent.push(key);
+        }
+        let spec = catalog::find(&event.name);
+        let flat = flatten(
+            &event.params,
+            spec.map_or(catalog::Projection::Generic, |s| s.projection),
+        );
+        if let Some(ga4) = &self.config.ga4 {
+            if let Some(ga4_name) = ga4.route(&event.name, spec, |s| s.ga4) {
+                verdict.ga4 = Some(to_ga4(&ga4_name, &flat, &mut verdict.warnings));
+            }
+        }
+        if let Some(meta) = &self.config.meta {
+            if let Some(meta_name) = meta.route(&event.name, spec, |s| s.meta) {
+                verdict.meta = Some(to_meta(&meta_name, &flat));
+            }
+        }
+        self.stats.accepted += 1;
+        verdict.event = Some(event);
+        verdict
+    }
+
+    fn reject(&mut self, verdict: Verdict) -> Verdict {
+        self.stats.rejected += 1;
+        verdict
+    }
+
+    fn ignore(&mut self, mut verdict: Verdict) -> Verdict {
+        self.stats.ignored += 1;
+        verdict.ignored = true;
+        verdict
+    }
+}
+
+/// `name` + event id, for events that carry an `event_id`.
+fn repeat_key(event: &CheckedEvent) -> Option<String> {
+    let id = match event.params.get("event_id")? {
+        Value::String(s) if !s.is_empty() => Scalar::Str(s.clone()),
+        Value::Number(n) => Scalar::Num(*n),
+        _ => return None,
+    };
+    let mut key = event.name.clone();
+    key.push('\u{0}');
+    match id {
+        Scalar::Str(s) => key.push_str(&s),
+        Scalar::Num(n) => crate::text::push_number(&mut key, n),
+        Scalar::Bool(_) => {}
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Destination as Dest, Override};
+    use crate::flatten::Scalar;
+    use crate::meta::MetaMethod;
+    use crate::origin::Allowlist;
+    use crate::value::tests_support::booking_with_two_appointments;
+
+    fn pipeline() -> Pipeline {
+        Pipeline::new(Config {
+            ga4: Some(Dest {
+                id: "G-TEST1234".into(),
+                events: vec![],
+            }),
+            meta: Some(Dest {
+                id: "123456789012345".into(),
+                events: vec![("widget_loaded".into(), Override::Off)],
+            }),
+            origins: Allowlist::widget_default(),
+            strict: false,
+        })
+    }
+
+    fn message(action: &str, params: Value) -> Value {
+        Value::Object(vec![
+            ("action".into(), Value::String(action.into())),
+            ("params".into(), params),
+        ])
+    }
+
+    #[test]
+    fn a_widget_booking_goes_to_ga4_as_booked_and_to_meta_as_schedule() {
+        let mut p = pipeline();
+        let data = message("booked", booking_with_two_appointments());
+        let v = p.message("https://n1.alteg.io", || Ok(data));
+        assert!(v.ok() && !v.ignored, "{:?}", v.problems);
+        let ga4 = v.ga4.expect("ga4");
+        assert_eq!(ga4.name, "booked");
+        assert!(ga4
+            .params
+            .contains(&("service_ids".into(), Scalar::Str("101,102,103".into()))));
+        let meta = v.meta.expect("meta");
+        assert_eq!(
+            (meta.method, meta.name.as_str()),
+            (MetaMethod::Track, "Schedule")
+        );
+        assert_eq!(meta.event_id.as_deref(), Some("evt-1"));
+        assert_eq!(p.stats().accepted, 1);
+    }
+
+    #[test]
+    fn the_widgets_own_schedule_is_accepted_but_sent_nowhere() {
+        let mut p = pipeline();
+        let v = p.message("https://n1.alteg.io", || {
+            Ok(message("Schedule", Value::Null))
+        });
+        assert!(v.ok());
+        assert_eq!((v.ga4, v.meta), (None, None));
+    }
+
+    #[test]
+    fn messages_from_other_origins_are_ignored_unread() {
+        let mut p = pipeline();
+        let v = p.message("https://alteg.io.evil.test", || panic!("must not be read"));
+        assert!(v.ignored);
+        assert_eq!(v.problems[0].rule, Rule::Origin);
+        assert_eq!(p.stats().ignored_origin, 1);
+    }
+
+    #[test]
+    fn messages_of_the_wrong_shape_are_ignored_and_counted() {
+        let mut p = pipeline();
+        let shapes = [
+            Value::String("booked".into()),
+            Value::Null,
+            Value::Array(vec![]),
+            Value::Object(vec![("action".into(), Value::Number(1.0))]),
+            Value::Object(vec![("type".into(), Value::String("resize".into()))]),
+            message("booked", Value::Array(vec![])),
+            message("booked", Value::String("x".into())),
+        ];
+        for data in shapes {
+            let v = p.message("https://n1.alteg.io", || Ok(data.clone()));
+            assert!(v.ignored, "{data:?}");
+            assert_eq!(v.problems[0].rule, Rule::Type);
+        }
+        let stats = p.stats();
+        assert_eq!(
+            (stats.received, stats.ignored, stats.ignored_shape),
+            (7, 7, 7)
+        );
+    }
+
+    #[test]
+    fn a_repeated_booking_is_sent_once() {
+        let mut p = pipeline();
+        let first = p.track(
+            Value::String("booked".into()),
+            Ok(booking_with_two_appointments()),
+        );
+        let again = p.track(
+            Value::String("booked".into()),
+            Ok(booking_with_two_appointments()),
+        );
+        assert!(first.ok());
+        assert!(again.ignored && again.ga4.is_none() && again.meta.is_none());
+        assert_eq!(again.problems[0].rule, Rule::Duplicate);
+        assert_eq!(p.stats().ignored_duplicate, 1);
+    }
+
+    #[test]
+    fn rejections_and_deliveries_are_counted() {
+        let mut p = pipeline();
+        let bad = p.track(Value::Number(5.0), Ok(Value::Null));
+        assert_eq!(bad.problems[0].message, "name: expected a string, got 5");
+        let too_big = p.track(
+            Value::String("booked".into()),
+            Err(Problem::new(
+                "params",
+                Rule::TooLarge,
+                "more than 2000 values",
+            )),
+        );
+        assert!(!too_big.ok());
+        let mut ok = p.track(Value::String("service_selected".into()), Ok(Value::Null));
+        p.delivered(&mut ok, Destination::Ga4, Ok(()));
+        p.delivered(
+            &mut ok,
+            Destination::Meta,
+            Err("window.fbq is not defined".into()),
+        );
+        assert_eq!(ok.forwarded, [Destination::Ga4]);
+        assert_eq!(ok.warnings[0].message, "meta: window.fbq is not defined");
+        let s = p.stats();
+        assert_eq!(
+            (s.received, s.accepted, s.rejected, s.ignored),
+            (3, 1, 2, 0)
+        );
+        assert_eq!(
+            (s.forwarded_ga4, s.forwarded_meta, s.failed_meta),
+            (1, 0, 1)
+        );
+    }
+
+    #[test]
+    fn per_event_overrides_apply() {
+        let mut p = pipeline();
+        let v = p.track(Value::String("widget_loaded".into()), Ok(Value::Null));
+        assert!(v.ga4.is_some() && v.meta.is_none());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::origin::Allowlist;
+    use proptest::prelude::*;
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<f64>().prop_map(Value::Number),
+            prop_oneof![
+                "[a-z0-9_@.+ -]{0,12}",
+                Just("booked".to_string()),
+                Just("appointments".to_string()),
+                Just("services".to_string()),
+                ".{0,120}"
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(12, 256, 8, |inner| {
+            let key = prop_oneof![
+                Just("action".to_string()),
+                Just("params".to_string()),
+                Just("appointments".to_string()),
+                Just("services".to_string()),
+                Just("staff_id".to_string()),
+                Just("event_id".to_string()),
+                Just("companyId".to_string()),
+                Just("isMobile".to_string()),
+                Just("email".to_string()),
+                "[a-zA-Z_]{0,45}",
+            ];
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((key, inner), 0..30).prop_map(Value::Object),
+            ]
+        })
+    }
+
+    fn config(strict: bool) -> Config {
+        let dest = |id: &str| crate::config::Destination {
+            id: id.into(),
+            events: vec![],
+        };
+        Config {
+            ga4: Some(dest("G-TEST1234")),
+            meta: Some(dest("123456789012345")),
+            origins: Allowlist::widget_default(),
+            strict,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_message_gets_a_verdict_that_keeps_the_ga4_limits(
+            data in any_value(),
+            name in prop_oneof![Just("booked".to_string()), Just("group_record_created".to_string()), ".{0,50}"],
+            params in any_value(),
+            strict in any::<bool>(),
+        ) {
+            let mut p = Pipeline::new(config(strict));
+            let from_widget = p.message("https://n1.alteg.io", || Ok(data));
+            let tracked = p.track(Value::String(name), Ok(params));
+            for v in [from_widget, tracked] {
+                prop_assert_eq!(v.ok(), v.problems.is_empty() && !v.ignored);
+                for problem in v.problems.iter().chain(&v.warnings) {
+                    prop_assert!(problem.message.starts_with(&problem.path));
+                }
+                if let Some(ga4) = v.ga4 {
+                    prop_assert!(ga4.params.len() <= crate::ga4::MAX_PARAMS);
+                    for (name, value) in &ga4.params {
+                        prop_assert!(crate::ga4::param_name_problem(name).is_none(), "{}", name);
+                        if let Scalar::Str(s) = value {
+                            prop_assert!(s.chars().count() <= crate::ga4::MAX_VALUE_LENGTH);
+                            prop_assert!(crate::pii::value_looks_personal(s).is_none() || s.contains(','));
+                        }
+                    }
+                }
+            }
+            let s = p.stats();
+            prop_assert_eq!(s.received, s.accepted + s.rejected + s.ignored);
+        }
+    }
+}
