@@ -1,0 +1,26 @@
+//! The companion server of altegio-analytics.
+//!
+//! It connects an integrator's Altegio Marketplace app to every location a business picks
+//! (`POST /api/connect`), answers Altegio's disable callback (`POST /api/altegio/callback`),
+//! stores entity webhooks once each (`POST /api/altegio/webhook`), lists the locations
+//! (`GET /api/locations`) and serves the registration page (`GET /register`) with the
+//! module's npm package (`/pkg/…`). State lives in one SQLite file.
+//!
+//! The binary is a thin wrapper: [`config::Cli`] → [`config::Config`] → [`AppState::new`] →
+//! [`app`]. [`standin`] is a stand-in for Altegio's partner API, used by the tests, the demo
+//! and integrators who develop offline (binary `altegio-partner-standin`).
+
+pub mod activation;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod json;
+pub mod partner_api;
+pub mod routes;
+pub mod salon_ids;
+pub mod signature;
+pub mod standin;
+pub mod state;
+
+pub use routes::app;
+pub use state::AppState;

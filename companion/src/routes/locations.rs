@@ -1,0 +1,23 @@
+//! `GET /api/locations`: every location and its state — never the API keys.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use crate::db::LocationRow;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The answer of `GET /api/locations`.
+#[derive(Debug, Serialize)]
+pub struct LocationsResponse {
+    /// All locations, by ID.
+    pub locations: Vec<LocationRow>,
+}
+
+/// `GET /api/locations`.
+pub async fn locations(State(state): State<AppState>) -> Result<Json<LocationsResponse>, AppError> {
+    Ok(Json(LocationsResponse {
+        locations: state.db.locations().await?,
+    }))
+}
