@@ -1,6 +1,8 @@
 //! The checks: an incoming event against the catalogue, the GA4 name rules and the PII rule.
 //! Pure: no browser needed, tested natively.
 
+use crate::prelude::*;
+
 use crate::catalog::{self, Field, Kind};
 use crate::event::{CheckedEvent, Problem, Rule};
 use crate::limits::MAX_DEPTH;
@@ -282,7 +284,7 @@ fn push_index(path: &mut String, i: usize) {
 }
 
 fn is_id(n: f64) -> bool {
-    n.fract() == 0.0 && (0.0..MAX_SAFE_INTEGER).contains(&n)
+    (0.0..MAX_SAFE_INTEGER).contains(&n) && (n as u64) as f64 == n
 }
 
 fn is_digits(s: &str) -> bool {

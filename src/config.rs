@@ -1,5 +1,7 @@
 //! The module's configuration, checked: each error names the option and the rule.
 
+use crate::prelude::*;
+
 use crate::catalog::{DefaultRoute, EventSpec};
 use crate::origin::Allowlist;
 use crate::text::{concat, quoted};

@@ -1,5 +1,7 @@
 //! What the checks say about one event: problems, warnings and the verdict.
 
+use crate::prelude::*;
+
 use crate::text::{concat, push_number, quoted};
 use crate::value::Value;
 

@@ -16,6 +16,8 @@
 //! `custom_fields` are not forwarded (custom fields are free text typed by the client).
 //! Other top-level fields follow the generic rule.
 
+use crate::prelude::*;
+
 use crate::catalog::Projection;
 use crate::text::{push_number, snake_case};
 use crate::value::Value;

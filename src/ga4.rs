@@ -1,5 +1,7 @@
 //! GA4's rules (names, reserved words, limits) and the GA4 form of an event.
 
+use crate::prelude::*;
+
 use crate::event::{Problem, Rule};
 use crate::flatten::{FlatParams, Scalar};
 use crate::text::{concat, cut_chars, quoted, u64_to_string};
@@ -72,7 +74,7 @@ fn reserved_prefix(name: &str) -> Option<&'static str> {
 
 /// Checks an event name against GA4's rules; the error gives the rule and a sentence.
 pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
-    let length = name.chars().count();
+    let length = crate::text::char_count(name);
     if length > MAX_NAME_LENGTH {
         let detail = concat(&[
             "GA4 event names have at most 40 characters, this one has ",
@@ -104,7 +106,7 @@ pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
 
 /// Why GA4 would refuse a parameter name, if it would.
 pub(crate) fn param_name_problem(name: &str) -> Option<&'static str> {
-    if name.chars().count() > MAX_NAME_LENGTH {
+    if crate::text::char_count(name) > MAX_NAME_LENGTH {
         Some("not sent to GA4: parameter names have at most 40 characters")
     } else if !is_name_syntax(name) {
         Some("not sent to GA4: parameter names are letters, digits and _, starting with a letter")

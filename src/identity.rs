@@ -2,6 +2,8 @@
 //! `_fbc`, and `_fbc` minted from an `fbclid` URL parameter the way Meta's pixel does.
 //! Malformed values give `None`, never an error.
 
+use crate::prelude::*;
+
 use crate::text::{push_u64, MAX_SAFE_INTEGER};
 
 /// The value of cookie `name` in a `document.cookie` string.
@@ -23,9 +25,9 @@ pub fn ga_client_id(cookie: &str) -> Option<String> {
     let depth = parts.next()?;
     let random = parts.next()?;
     let seconds = parts.next()?;
-    let well_formed = version.len() >= 3
-        && version.starts_with("GA")
-        && is_digits(&version[2..], 1, 2)
+    let well_formed = version
+        .strip_prefix("GA")
+        .is_some_and(|v| is_digits(v, 1, 2))
         && is_digits(depth, 1, 2)
         && is_digits(random, 1, 20)
         && is_digits(seconds, 9, 11)

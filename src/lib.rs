@@ -3,7 +3,19 @@
 //!
 //! The core (every module but `web`) is plain Rust with no browser dependency and is tested
 //! natively; `web` is the only place that touches JavaScript.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
+
+extern crate alloc;
+
+#[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
+mod bundle;
+
+/// The `alloc` types that std's prelude would bring, for the std-less build.
+mod prelude {
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+}
 
 pub mod catalog;
 pub mod check;
@@ -12,11 +24,14 @@ pub mod event;
 pub mod flatten;
 pub mod ga4;
 pub mod identity;
+pub mod json;
 pub mod limits;
 pub mod meta;
+pub mod options;
 pub mod origin;
 pub mod pii;
 pub mod pipeline;
+pub mod report;
 pub mod stats;
 pub mod text;
 pub mod value;

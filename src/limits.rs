@@ -8,3 +8,5 @@ pub const MAX_VALUES: usize = 2_000;
 pub const MAX_STRING: usize = 8_192;
 /// Longest event name accepted before any other check (GA4 allows 40).
 pub const MAX_NAME: usize = 256;
+/// Largest message or parameter object accepted, as JSON text in bytes.
+pub const MAX_JSON: usize = 65_536;

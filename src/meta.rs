@@ -1,5 +1,7 @@
 //! The Meta Pixel form of an event: `fbq('track' | 'trackCustom', name, params, {eventID})`.
 
+use crate::prelude::*;
+
 use crate::flatten::{FlatParams, Scalar};
 
 /// Meta's standard events: these go out with `track`, every other name with `trackCustom`.
@@ -62,7 +64,7 @@ pub struct MetaEvent {
 /// Whether `name` is acceptable as a Meta event name (1–50 letters, digits or `_`).
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.chars().count() <= MAX_NAME_LENGTH
+        && crate::text::char_count(name) <= MAX_NAME_LENGTH
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 

@@ -1,5 +1,7 @@
 //! The widget origin allowlist: exact origins, or `https://*.domain` for https subdomains.
 
+use crate::prelude::*;
+
 use crate::text::{concat, quoted};
 
 /// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
@@ -27,16 +29,17 @@ struct Parts<'a> {
 }
 
 fn split_origin(origin: &str) -> Option<Parts<'_>> {
-    let (scheme, rest) = origin.split_once("://")?;
+    let (scheme, rest) = origin.split_once(':')?;
+    let rest = rest.strip_prefix("//")?;
     if rest.is_empty() || rest.contains(['/', '?', '#', '@', '\\']) {
         return None;
     }
     let (host, port) = if rest.starts_with('[') {
         // An IPv6 literal: `[::1]` or `[::1]:8080`.
-        let end = rest.find(']')? + 1;
-        match &rest[end..] {
-            "" => (&rest[..end], None),
-            tail => (&rest[..end], Some(tail.strip_prefix(':')?)),
+        let (host, tail) = rest.split_at_checked(rest.find(']')? + 1)?;
+        match tail {
+            "" => (host, None),
+            tail => (host, Some(tail.strip_prefix(':')?)),
         }
     } else {
         match rest.rsplit_once(':') {

@@ -2,6 +2,8 @@
 //! for an analytics destination. Recognised by the key (names, contacts) and by the value's
 //! shape (emails, phone numbers), whatever the key says.
 
+use crate::prelude::*;
+
 /// Key words that mark a field as personal whatever their neighbours are.
 const PERSONAL_WORDS: &[&str] = &[
     "email",

@@ -2,6 +2,8 @@
 //! destination, and the counters. Pure; the browser glue calls the destinations and reports
 //! back with [`Pipeline::delivered`].
 
+use crate::prelude::*;
+
 use crate::catalog;
 use crate::check::check;
 use crate::config::Config;
@@ -88,7 +90,9 @@ impl Verdict {
 pub struct Pipeline {
     config: Config,
     stats: Stats,
+    /// A ring of the last `RECENT_EVENT_IDS` repeat keys; `next` is the slot to overwrite.
     recent: Vec<String>,
+    next: usize,
 }
 
 impl Pipeline {
@@ -98,6 +102,7 @@ impl Pipeline {
             config,
             stats: Stats::default(),
             recent: Vec::new(),
+            next: 0,
         }
     }
 
@@ -243,10 +248,11 @@ impl Pipeline {
                     .push(Problem::new("params.event_id", Rule::Duplicate, why));
                 return self.ignore(verdict);
             }
-            if self.recent.len() == RECENT_EVENT_IDS {
-                self.recent.remove(0);
+            match self.recent.get_mut(self.next) {
+                Some(slot) => *slot = key,
+                None => self.recent.push(key),
             }
-            self.recent.push(key);
+            self.next = (self.next + 1) % RECENT_EVENT_IDS;
         }
         let spec = catalog::find(&event.name);
         let flat = flatten(

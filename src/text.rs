@@ -1,21 +1,35 @@
 //! Small text helpers written by hand so that the wasm build carries no `core::fmt` machinery
 //! for them (number formatting through `fmt` costs kilobytes on every page that loads us).
 
-/// Appends the decimal digits of `n`.
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut len = 0;
+use crate::prelude::*;
+
+/// Appends the decimal digits of `n`. (Written without indexing: every bounds check would
+/// bring panic formatting into the wasm.)
+pub fn push_u64(out: &mut String, n: u64) {
+    push_digits(out, n, 1);
+}
+
+/// Appends `n` with at least `width` digits (leading zeros).
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    let mut divisor = 1u64;
+    let mut digits = 1;
+    while n / divisor >= 10 || digits < width {
+        divisor *= 10;
+        digits += 1;
+    }
     loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
+        out.push(char::from(b'0' + (n / divisor % 10) as u8));
+        if divisor == 1 {
             break;
         }
+        divisor /= 10;
     }
-    for &d in digits[..len].iter().rev() {
-        out.push(char::from(d));
-    }
+}
+
+/// How many characters `s` has (counting UTF-8 lead bytes; `chars().count()` pulls in a
+/// large vectorised routine).
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
 }
 
 /// The decimal digits of `n` as a new string.
@@ -48,27 +62,21 @@ pub fn push_number(out: &mut String, n: f64) {
         push_u64(out, n as u64);
         return;
     }
-    let whole = n.trunc();
-    push_u64(out, whole as u64);
-    let mut frac = ((n - whole) * 1_000_000.0).round() as u64;
-    if frac >= 1_000_000 {
-        // Rounding carried into the whole part (e.g. 0.9999999): show the whole part only.
-        frac = 0;
+    // `as u64` truncates; f64::trunc and f64::round live in std, which the npm build lacks.
+    let whole = n as u64;
+    push_u64(out, whole);
+    let mut frac = ((n - whole as f64) * 1_000_000.0 + 0.5) as u64;
+    if frac == 0 || frac >= 1_000_000 {
+        // Nothing after the point, or rounding carried into the whole part (0.9999999).
+        return;
     }
-    if frac > 0 {
-        out.push('.');
-        let mut digits = [b'0'; 6];
-        let mut i = 6;
-        while frac > 0 && i > 0 {
-            i -= 1;
-            digits[i] = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |p| p + 1);
-        for &d in &digits[..end] {
-            out.push(char::from(d));
-        }
+    let mut width = 6;
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
     }
+    out.push('.');
+    push_digits(out, frac, width);
 }
 
 /// `companyId` → `company_id`, `HTMLTitle` → `html_title`, `event-id` → `event_id`.
@@ -105,11 +113,10 @@ pub fn snake_case(key: &str) -> String {
     out
 }
 
-/// The first `max` characters of `s`, and whether anything was cut.
+/// The first `max` characters of `s` when it is longer than that; `None` when it fits.
 pub fn cut_chars(s: &str, max: usize) -> Option<String> {
-    s.char_indices()
-        .nth(max)
-        .map(|(byte, _)| s[..byte].to_string())
+    let (byte, _) = s.char_indices().nth(max)?;
+    s.get(..byte).map(str::to_string)
 }
 
 /// `s` in double quotes for a message, shortened to 40 characters.

@@ -2,6 +2,8 @@
 //!
 //! The core works on this type so that it can be tested natively, without a browser.
 
+use crate::prelude::*;
+
 /// One parameter value. Objects keep their keys in the order they arrived.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

@@ -1,0 +1,618 @@
+//! JSON in and out of the module. Values cross between JavaScript and wasm as one JSON string
+//! each way (`JSON.stringify` on the way in, `JSON.parse` on the way out): one call instead of
+//! one per field, and no per-field glue code, which keeps the wasm small.
+//!
+//! Numbers are written with at most 15 significant digits, which every f64 holds exactly, so
+//! any number JavaScript printed with 15 digits or fewer comes back unchanged.
+
+use crate::event::{Problem, Rule};
+use crate::limits::{MAX_DEPTH, MAX_STRING, MAX_VALUES};
+use crate::prelude::*;
+use crate::text::{push_u64, MAX_SAFE_INTEGER};
+use crate::value::Value;
+
+/// Exact powers of ten as f64 (10^0 … 10^22 are all exact).
+const POWERS: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `n` times 10^`exp`: one correctly rounded operation for |exp| ≤ 22, a few more beyond.
+fn scale(mut n: f64, mut exp: i32) -> f64 {
+    while exp > 22 {
+        n *= 1e22;
+        exp -= 22;
+    }
+    while exp < -22 {
+        n /= 1e22;
+        exp += 22;
+    }
+    let power = POWERS
+        .get(exp.unsigned_abs() as usize)
+        .copied()
+        .unwrap_or(1.0);
+    if exp >= 0 {
+        n * power
+    } else {
+        n / power
+    }
+}
+
+/// Appends `n` as a JSON number (`null` when not finite, as `JSON.stringify` does).
+pub fn push_number(out: &mut String, n: f64) {
+    if !n.is_finite() {
+        out.push_str("null");
+        return;
+    }
+    if n < 0.0 {
+        out.push('-');
+    }
+    let n = n.abs();
+    if n < MAX_SAFE_INTEGER && (n as u64) as f64 == n {
+        push_u64(out, n as u64);
+        return;
+    }
+    // Decimal exponent of the leading digit, then a 15-digit mantissa.
+    let mut exp = 0i32;
+    let mut probe = n;
+    while probe >= 10.0 {
+        probe /= 10.0;
+        exp += 1;
+    }
+    while probe < 1.0 {
+        probe *= 10.0;
+        exp -= 1;
+    }
+    let mut mantissa = (scale(n, 14 - exp) + 0.5) as u64;
+    if mantissa >= 1_000_000_000_000_000 {
+        mantissa /= 10;
+        exp += 1;
+    } else if mantissa < 100_000_000_000_000 {
+        mantissa *= 10;
+        exp -= 1;
+    }
+    let mut digits = 15;
+    while mantissa % 10 == 0 && digits > 1 {
+        mantissa /= 10;
+        digits -= 1;
+    }
+    let mut text = String::new();
+    push_u64(&mut text, mantissa);
+    let bytes = text.as_bytes();
+    if (-6..21).contains(&exp) {
+        // Plain notation, as JavaScript prints numbers in this range.
+        if exp < 0 {
+            out.push_str("0.");
+            for _ in 0..(-exp - 1) {
+                out.push('0');
+            }
+            out.push_str(&text);
+        } else {
+            let whole = exp as usize + 1;
+            for (i, &d) in bytes.iter().enumerate() {
+                if i == whole {
+                    out.push('.');
+                }
+                out.push(char::from(d));
+            }
+            for _ in bytes.len()..whole {
+                out.push('0');
+            }
+        }
+    } else {
+        for (i, &d) in bytes.iter().enumerate() {
+            if i == 1 {
+                out.push('.');
+            }
+            out.push(char::from(d));
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        push_u64(out, u64::from(exp.unsigned_abs()));
+    }
+}
+
+/// Appends `s` as a JSON string, quotes included.
+pub fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                let hex = b"0123456789abcdef";
+                for shift in [4, 0] {
+                    let digit = hex
+                        .get(((c as u32 >> shift) & 0xF) as usize)
+                        .copied()
+                        .unwrap_or(b'0');
+                    out.push(char::from(digit));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends any value as JSON.
+pub fn push_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => push_number(out, *n),
+        Value::String(s) => push_str(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(entries) => {
+            let mut object = Object::open(out);
+            for (key, item) in entries {
+                push_value(object.key(key), item);
+            }
+            object.close();
+        }
+    }
+}
+
+/// Writes a JSON object field by field: `Object::open(out)`, then `key(..)` followed by the
+/// value, then `close()`.
+pub struct Object<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    /// Writes `{`.
+    pub fn open(out: &'a mut String) -> Object<'a> {
+        out.push('{');
+        Object { out, empty: true }
+    }
+
+    /// Writes the key (and a comma before it when needed); the caller writes the value.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        push_str(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    /// A string field.
+    pub fn str(&mut self, key: &str, value: &str) {
+        push_str(self.key(key), value);
+    }
+
+    /// A string field, or `null`.
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        match value {
+            Some(value) => self.str(key, value),
+            None => self.key(key).push_str("null"),
+        }
+    }
+
+    /// A number field.
+    pub fn num(&mut self, key: &str, value: f64) {
+        push_number(self.key(key), value);
+    }
+
+    /// A boolean field.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key).push_str(if value { "true" } else { "false" });
+    }
+
+    /// Writes `}`.
+    pub fn close(self) {
+        self.out.push('}');
+    }
+}
+
+/// Parses JSON text (as `JSON.stringify` writes it) into a value, within the limits of
+/// `crate::limits`. `path` names the whole value in problems (`params`, `data`, `options`).
+pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
+    let mut parser = Parser {
+        bytes: text.as_bytes(),
+        at: 0,
+        values: 0,
+        path,
+    };
+    let value = parser.value(0)?;
+    parser.skip_space();
+    if parser.at != parser.bytes.len() {
+        return Err(parser.bad("unexpected text after the value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    values: usize,
+    path: &'a str,
+}
+
+impl Parser<'_> {
+    fn bad(&self, why: &str) -> Problem {
+        Problem::new(
+            self.path,
+            Rule::Unsupported,
+            &crate::text::concat(&["not valid JSON: ", why]),
+        )
+    }
+
+    fn too_large(&self, why: &str) -> Problem {
+        Problem::new(self.path, Rule::TooLarge, why)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek();
+        self.at += 1;
+        b
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Problem> {
+        for &expected in word {
+            if self.next() != Some(expected) {
+                return Err(self.bad("unknown literal"));
+            }
+        }
+        Ok(value)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, Problem> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(self.too_large("the value holds more than 2000 values"));
+        }
+        self.skip_space();
+        match self.peek() {
+            Some(b'n') => self.literal(b"null", Value::Null),
+            Some(b't') => self.literal(b"true", Value::Bool(true)),
+            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+            Some(b'"') => self.string().map(Value::String),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
+            Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
+                Err(self.too_large("nested more than 8 levels deep"))
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let mut items = Vec::new();
+                self.skip_space();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Ok(Value::Array(items));
+                }
+                loop {
+                    items.push(self.value(depth + 1)?);
+                    self.skip_space();
+                    match self.next() {
+                        Some(b',') => {}
+                        Some(b']') => return Ok(Value::Array(items)),
+                        _ => return Err(self.bad("expected , or ] in an array")),
+                    }
+                }
+            }
+            Some(b'{') => {
+                self.at += 1;
+                let mut entries = Vec::new();
+                self.skip_space();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    return Ok(Value::Object(entries));
+                }
+                loop {
+                    self.skip_space();
+                    if self.peek() != Some(b'"') {
+                        return Err(self.bad("expected a key"));
+                    }
+                    let key = self.string()?;
+                    self.skip_space();
+                    if self.next() != Some(b':') {
+                        return Err(self.bad("expected : after a key"));
+                    }
+                    let value = self.value(depth + 1)?;
+                    entries.push((key, value));
+                    self.skip_space();
+                    match self.next() {
+                        Some(b',') => {}
+                        Some(b'}') => return Ok(Value::Object(entries)),
+                        _ => return Err(self.bad("expected , or } in an object")),
+                    }
+                }
+            }
+            _ => Err(self.bad("expected a value")),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Problem> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = match self.next() {
+                Some(b @ b'0'..=b'9') => b - b'0',
+                Some(b @ b'a'..=b'f') => b - b'a' + 10,
+                Some(b @ b'A'..=b'F') => b - b'A' + 10,
+                _ => return Err(self.bad("bad \\u escape")),
+            };
+            n = n * 16 + u32::from(digit);
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, Problem> {
+        self.at += 1; // the opening quote
+        let mut out = Vec::new();
+        loop {
+            if out.len() > MAX_STRING {
+                return Err(self.too_large("a string longer than 8192 bytes"));
+            }
+            match self.next() {
+                None => return Err(self.bad("unterminated string")),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    let c = match self.next() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            let first = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&first)
+                                && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")
+                            {
+                                self.at += 2;
+                                let second = self.hex4()?;
+                                if (0xDC00..0xE000).contains(&second) {
+                                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                                } else {
+                                    0xFFFD
+                                }
+                            } else {
+                                first
+                            };
+                            char::from_u32(code).unwrap_or('\u{FFFD}')
+                        }
+                        _ => return Err(self.bad("bad escape")),
+                    };
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                Some(b) => out.push(b),
+            }
+        }
+        String::from_utf8(out).map_err(|_| self.bad("invalid UTF-8"))
+    }
+
+    fn number(&mut self) -> Result<f64, Problem> {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let mut mantissa = 0u64;
+        let mut exp = 0i32;
+        let mut digits = 0;
+        let mut any = false;
+        while let Some(b @ b'0'..=b'9') = self.peek() {
+            self.at += 1;
+            any = true;
+            if digits < 19 {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                if mantissa > 0 {
+                    digits += 1;
+                }
+            } else {
+                exp += 1;
+            }
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            while let Some(b @ b'0'..=b'9') = self.peek() {
+                self.at += 1;
+                any = true;
+                if digits < 19 {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    if mantissa > 0 {
+                        digits += 1;
+                    }
+                    exp -= 1;
+                }
+            }
+        }
+        if !any {
+            return Err(self.bad("a number without digits"));
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            let sign = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    1
+                }
+                _ => 1,
+            };
+            let mut e = 0i32;
+            while let Some(b @ b'0'..=b'9') = self.peek() {
+                self.at += 1;
+                e = (e * 10 + i32::from(b - b'0')).min(10_000);
+            }
+            exp += sign * e;
+        }
+        let value = if mantissa == 0 {
+            0.0
+        } else {
+            scale(mantissa as f64, exp)
+        };
+        Ok(if negative { -value } else { value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(n: f64) -> String {
+        let mut s = String::new();
+        push_number(&mut s, n);
+        s
+    }
+
+    #[test]
+    fn numbers_print_as_javascript_prints_them_to_15_digits() {
+        for (n, text) in [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (42.0, "42"),
+            (-7.0, "-7"),
+            (19.99, "19.99"),
+            (0.1, "0.1"),
+            (1.5e-7, "1.5e-7"),
+            (0.000001, "0.000001"),
+            (123456.789, "123456.789"),
+            (1e21, "1e+21"),
+            (9007199254740993.0, "9007199254740990"),
+            (1.7976931348623157e308, "1.79769313486232e+308"),
+            (5e-324, "4.94065645841247e-324"),
+            (f64::NAN, "null"),
+            (f64::INFINITY, "null"),
+        ] {
+            assert_eq!(number(n), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn parsing_reads_what_json_stringify_writes() {
+        let text = r#"{"action":"booked","params":{"a":[1,-2.5,1e3,true,false,null],"s":"q\"\\\/\n\u00e9\ud83d\ude00","e":{}}}"#;
+        let value = parse(text, "data").expect("valid");
+        let params = value.get("params").expect("params");
+        assert_eq!(
+            params.get("a"),
+            Some(&Value::Array(vec![
+                Value::Number(1.0),
+                Value::Number(-2.5),
+                Value::Number(1000.0),
+                Value::Bool(true),
+                Value::Bool(false),
+                Value::Null
+            ]))
+        );
+        assert_eq!(params.get("s"), Some(&Value::String("q\"\\/\né😀".into())));
+        let mut again = String::new();
+        push_value(&mut again, &value);
+        assert_eq!(parse(&again, "data"), Ok(value));
+    }
+
+    #[test]
+    fn bad_or_oversized_json_is_a_problem_not_a_panic() {
+        for bad in [
+            "",
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "tru",
+            "\"abc",
+            "1 2",
+            "-",
+            "{\"a\":1,}",
+            "\"\\x\"",
+            "\"\\ud800\\u0041\"",
+        ] {
+            let result = parse(bad, "params");
+            if bad == "\"\\ud800\\u0041\"" {
+                assert_eq!(result, Ok(Value::String("\u{FFFD}".into())));
+            } else {
+                assert!(result.is_err(), "{bad}");
+            }
+        }
+        let deep = "[".repeat(9) + &"]".repeat(9);
+        assert_eq!(
+            parse(&deep, "params").map_err(|p| p.rule),
+            Err(Rule::TooLarge)
+        );
+        let wide = "[".to_string() + &"0,".repeat(2500) + "0]";
+        assert_eq!(
+            parse(&wide, "params").map_err(|p| p.rule),
+            Err(Rule::TooLarge)
+        );
+        let long = "\"".to_string() + &"x".repeat(9000) + "\"";
+        assert_eq!(
+            parse(&long, "params").map_err(|p| p.rule),
+            Err(Rule::TooLarge)
+        );
+    }
+
+    #[test]
+    fn strings_escape_what_json_requires() {
+        let mut out = String::new();
+        push_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn numbers_round_trip_to_15_digits(n in any::<f64>().prop_filter("finite", |n| n.is_finite())) {
+                let back = parse(&number(n), "n").expect("valid");
+                let Value::Number(back) = back else { panic!() };
+                let tolerance = n.abs() * 1e-14;
+                prop_assert!((back - n).abs() <= tolerance, "{} → {} → {}", n, number(n), back);
+            }
+
+            #[test]
+            fn short_decimals_come_back_as_written(int in 0u64..1_000_000_000, frac in 0u32..100_000, neg in any::<bool>()) {
+                let mut text = String::new();
+                if neg && (int > 0 || frac > 0) { text.push('-'); }
+                push_u64(&mut text, int);
+                let mut f = frac;
+                if f > 0 {
+                    while f % 10 == 0 { f /= 10; }
+                    text.push('.');
+                    let mut digits = String::new();
+                    push_u64(&mut digits, u64::from(frac));
+                    let padded = "0".repeat(5 - digits.len()) + &digits;
+                    text.push_str(padded.trim_end_matches('0'));
+                }
+                let Value::Number(n) = parse(&text, "n").expect("valid") else { panic!() };
+                prop_assert_eq!(number(n), text);
+            }
+
+            #[test]
+            fn any_text_parses_or_fails_cleanly(text in ".{0,64}") {
+                let _ = parse(&text, "x");
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The constructor's options, checked. Every error names the option and the rule; unknown
+//! keys are refused so that a typo (`measurementID`) does not pass silently.
+
+use crate::config::{self, Config, Destination, Override};
+use crate::origin::Allowlist;
+use crate::prelude::*;
+use crate::text::{concat, push_u64};
+use crate::value::Value;
+
+/// The options every key of which the module knows.
+pub const KNOWN: &[&str] = &[
+    "ga4",
+    "meta",
+    "widgetOrigins",
+    "strict",
+    "debug",
+    "onVerdict",
+];
+
+/// The checked options (`onVerdict` is a function and is read by the browser side).
+#[derive(Debug, PartialEq)]
+pub struct Options {
+    /// What the pipeline needs.
+    pub config: Config,
+    /// Log every verdict to the console.
+    pub debug: bool,
+}
+
+fn entries<'a>(value: &'a Value, name: &str) -> Result<&'a [(String, Value)], String> {
+    match value {
+        Value::Object(entries) => Ok(entries),
+        _ => Err(concat(&[name, ": expected an object"])),
+    }
+}
+
+fn only_known(entries: &[(String, Value)], prefix: &str, known: &[&str]) -> Result<(), String> {
+    match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+        Some((unknown, _)) => {
+            let mut message = concat(&[prefix, unknown, ": unknown option (known: "]);
+            for (i, k) in known.iter().enumerate() {
+                if i > 0 {
+                    message.push_str(", ");
+                }
+                message.push_str(k);
+            }
+            message.push(')');
+            Err(message)
+        }
+        None => Ok(()),
+    }
+}
+
+fn flag(value: Option<&Value>, name: &str) -> Result<bool, String> {
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(concat(&[name, ": expected true or false"])),
+    }
+}
+
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`.
+fn destination(
+    value: Option<&Value>,
+    name: &str,
+    id_key: &str,
+    check_id: fn(&str) -> Result<(), String>,
+) -> Result<Option<Destination>, String> {
+    let Some(value) = value.filter(|v| **v != Value::Null) else {
+        return Ok(None);
+    };
+    let fields = entries(value, name)?;
+    only_known(fields, &concat(&[name, "."]), &[id_key, "events"])?;
+    let id = match value.get(id_key) {
+        Some(Value::String(id)) => id.clone(),
+        _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
+    };
+    check_id(&id)?;
+    let mut events = Vec::new();
+    if let Some(routes) = value.get("events").filter(|v| **v != Value::Null) {
+        for (event, route) in entries(routes, &concat(&[name, ".events"]))? {
+            let choice = match route {
+                Value::String(to) => config::check_rename(name, event, to)?,
+                Value::Bool(false) => Override::Off,
+                _ => {
+                    return Err(concat(&[
+                        name,
+                        ".events.",
+                        event,
+                        ": expected a new event name or false",
+                    ]))
+                }
+            };
+            events.push((event.clone(), choice));
+        }
+    }
+    Ok(Some(Destination { id, events }))
+}
+
+fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
+    let items = match value {
+        None | Some(Value::Null) => return Ok(Allowlist::widget_default()),
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
+    };
+    let mut patterns = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::String(pattern) => patterns.push(pattern.as_str()),
+            _ => {
+                let mut message = String::from("widgetOrigins[");
+                push_u64(&mut message, i as u64);
+                message.push_str("]: expected a string");
+                return Err(message);
+            }
+        }
+    }
+    Allowlist::parse(patterns)
+}
+
+/// Reads and checks the options object (`Null` means none were given).
+pub fn read(options: &Value) -> Result<Options, String> {
+    if *options == Value::Null {
+        return Ok(Options {
+            config: Config::default(),
+            debug: false,
+        });
+    }
+    only_known(entries(options, "options")?, "options.", KNOWN)?;
+    let config = Config {
+        ga4: destination(
+            options.get("ga4"),
+            "ga4",
+            "measurementId",
+            config::check_measurement_id,
+        )?,
+        meta: destination(
+            options.get("meta"),
+            "meta",
+            "pixelId",
+            config::check_pixel_id,
+        )?,
+        origins: origins(options.get("widgetOrigins"))?,
+        strict: flag(options.get("strict"), "strict")?,
+    };
+    Ok(Options {
+        config,
+        debug: flag(options.get("debug"), "debug")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn read_json(text: &str) -> Result<Options, String> {
+        read(&parse(text, "options").expect("valid JSON"))
+    }
+
+    #[test]
+    fn a_full_configuration_is_read() {
+        let options = read_json(
+            r#"{"ga4":{"measurementId":"G-ABC1234567","events":{"booked":"purchase","widget_loaded":false}},
+                "meta":{"pixelId":"123456789012345"},"widgetOrigins":["https://*.alteg.io","http://127.0.0.1:8080"],
+                "strict":true,"debug":true}"#,
+        )
+        .expect("valid");
+        assert!(options.debug && options.config.strict);
+        let ga4 = options.config.ga4.expect("ga4");
+        assert_eq!(
+            ga4.events[0],
+            ("booked".into(), Override::Rename("purchase".into()))
+        );
+        assert_eq!(ga4.events[1], ("widget_loaded".into(), Override::Off));
+        assert!(options.config.origins.allows("http://127.0.0.1:8080"));
+        assert_eq!(read(&Value::Null).map(|o| o.config), Ok(Config::default()));
+    }
+
+    #[test]
+    fn every_bad_option_is_named_with_its_rule() {
+        for (json, message) in [
+            (r#"{"ga4":{"measurementId":"UA-1"}}"#, "ga4.measurementId: expected a GA4 measurement ID like \"G-XXXXXXXXXX\", got \"UA-1\""),
+            (r#"{"ga4":{}}"#, "ga4.measurementId: expected a string"),
+            (r#"{"ga4":"G-ABC1234567"}"#, "ga4: expected an object"),
+            (r#"{"ga4":{"measurementID":"G-ABC1234567"}}"#, "ga4.measurementID: unknown option (known: measurementId, events)"),
+            (r#"{"meta":{"pixelId":"12"}}"#, "meta.pixelId: expected a Meta Pixel ID (10 to 20 digits), got \"12\""),
+            (r#"{"meta":{"pixelId":"123456789012345","events":{"booked":1}}}"#, "meta.events.booked: expected a new event name or false"),
+            (r#"{"widgetOrigins":"https://x.alteg.io"}"#, "widgetOrigins: expected an array of origin strings"),
+            (r#"{"widgetOrigins":["https://*.alteg.io",5]}"#, "widgetOrigins[1]: expected a string"),
+            (r#"{"widgetOrigins":["http://*.alteg.io"]}"#, "widgetOrigins[0]: \"http://*.alteg.io\": a wildcard pattern must use https"),
+            (r#"{"strict":"yes"}"#, "strict: expected true or false"),
+            (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, onVerdict)"),
+            ("[]", "options: expected an object"),
+        ] {
+            assert_eq!(read_json(json).map(|_| ()), Err(message.to_string()), "{json}");
+        }
+    }
+}

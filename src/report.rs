@@ -1,0 +1,247 @@
+//! The JSON the module hands to JavaScript: verdicts, stats, identity, and the argument lists
+//! of the gtag / dataLayer and fbq calls. Pure, so every shape is tested natively.
+
+use crate::event::Problem;
+use crate::flatten::{FlatParams, Scalar};
+use crate::ga4::Ga4Event;
+use crate::identity::Identity;
+use crate::json::{push_str, push_value, Object};
+use crate::meta::MetaEvent;
+use crate::pipeline::Verdict;
+use crate::prelude::*;
+use crate::stats::Stats;
+
+fn push_flat(out: &mut String, params: &FlatParams, send_to: Option<&str>) {
+    let mut object = Object::open(out);
+    for (key, value) in params {
+        match value {
+            Scalar::Str(s) => object.str(key, s),
+            Scalar::Num(n) => object.num(key, *n),
+            Scalar::Bool(b) => object.bool(key, *b),
+        }
+    }
+    if let Some(id) = send_to {
+        object.str("send_to", id);
+    }
+    object.close();
+}
+
+fn push_problems(out: &mut String, problems: &[Problem]) {
+    out.push('[');
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut object = Object::open(out);
+        object.str("path", &p.path);
+        object.str("rule", p.rule.code());
+        object.str("message", &p.message);
+        object.close();
+    }
+    out.push(']');
+}
+
+/// The verdict, shaped as the `Verdict` TypeScript interface.
+pub fn verdict_json(verdict: &Verdict) -> String {
+    let mut out = String::with_capacity(512);
+    let mut object = Object::open(&mut out);
+    object.bool("ok", verdict.ok());
+    object.bool("ignored", verdict.ignored);
+    object.str("source", verdict.source.code());
+    object.opt_str("origin", verdict.origin.as_deref());
+    object.opt_str("name", verdict.name.as_deref());
+    let slot = object.key("event");
+    match &verdict.event {
+        Some(event) => {
+            let mut inner = Object::open(slot);
+            inner.str("name", &event.name);
+            push_value(inner.key("params"), &event.params);
+            inner.close();
+        }
+        None => slot.push_str("null"),
+    }
+    let slot = object.key("ga4");
+    match &verdict.ga4 {
+        Some(ga4) => {
+            let mut inner = Object::open(slot);
+            inner.str("name", &ga4.name);
+            push_flat(inner.key("params"), &ga4.params, None);
+            inner.close();
+        }
+        None => slot.push_str("null"),
+    }
+    let slot = object.key("meta");
+    match &verdict.meta {
+        Some(meta) => {
+            let mut inner = Object::open(slot);
+            inner.str("method", meta.method.code());
+            inner.str("name", &meta.name);
+            push_flat(inner.key("params"), &meta.params, None);
+            inner.opt_str("eventId", meta.event_id.as_deref());
+            inner.close();
+        }
+        None => slot.push_str("null"),
+    }
+    let slot = object.key("forwarded");
+    slot.push('[');
+    for (i, d) in verdict.forwarded.iter().enumerate() {
+        if i > 0 {
+            slot.push(',');
+        }
+        push_str(slot, d.code());
+    }
+    slot.push(']');
+    push_problems(object.key("problems"), &verdict.problems);
+    push_problems(object.key("warnings"), &verdict.warnings);
+    object.close();
+    out
+}
+
+fn push_counts(out: &mut String, counts: &[(&str, u32)]) {
+    let mut object = Object::open(out);
+    for (key, n) in counts {
+        object.num(key, f64::from(*n));
+    }
+    object.close();
+}
+
+/// The counters, shaped as the `Stats` TypeScript interface.
+pub fn stats_json(s: &Stats) -> String {
+    let mut out = String::with_capacity(200);
+    let mut object = Object::open(&mut out);
+    for (key, n) in [
+        ("received", s.received),
+        ("accepted", s.accepted),
+        ("rejected", s.rejected),
+        ("ignored", s.ignored),
+    ] {
+        object.num(key, f64::from(n));
+    }
+    push_counts(
+        object.key("ignoredBy"),
+        &[
+            ("origin", s.ignored_origin),
+            ("shape", s.ignored_shape),
+            ("duplicate", s.ignored_duplicate),
+        ],
+    );
+    push_counts(
+        object.key("forwarded"),
+        &[("ga4", s.forwarded_ga4), ("meta", s.forwarded_meta)],
+    );
+    push_counts(
+        object.key("failed"),
+        &[("ga4", s.failed_ga4), ("meta", s.failed_meta)],
+    );
+    object.close();
+    out
+}
+
+/// The identifiers, shaped as the `Identity` TypeScript interface.
+pub fn identity_json(id: &Identity) -> String {
+    let mut out = String::new();
+    let mut object = Object::open(&mut out);
+    object.opt_str("gaClientId", id.ga_client_id.as_deref());
+    object.opt_str("fbp", id.fbp.as_deref());
+    object.opt_str("fbc", id.fbc.as_deref());
+    object.close();
+    out
+}
+
+/// `["event", name, {...params, send_to}]`: the arguments of the gtag call.
+pub fn gtag_arguments_json(measurement_id: &str, event: &Ga4Event) -> String {
+    let mut out = String::from("[\"event\",");
+    push_str(&mut out, &event.name);
+    out.push(',');
+    push_flat(&mut out, &event.params, Some(measurement_id));
+    out.push(']');
+    out
+}
+
+/// `[method, name, params, {eventID}]`: the arguments of the fbq call.
+pub fn fbq_arguments_json(event: &MetaEvent, event_id: &str) -> String {
+    let mut out = String::from("[");
+    push_str(&mut out, event.method.code());
+    out.push(',');
+    push_str(&mut out, &event.name);
+    out.push(',');
+    push_flat(&mut out, &event.params, None);
+    out.push(',');
+    let mut options = Object::open(&mut out);
+    options.str("eventID", event_id);
+    options.close();
+    out.push(']');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Destination};
+    use crate::pipeline::Pipeline;
+    use crate::value::tests_support::booking_with_two_appointments;
+    use crate::value::Value;
+
+    #[test]
+    fn a_booking_verdict_and_its_calls_have_the_documented_shape() {
+        let dest = |id: &str| Destination {
+            id: id.into(),
+            events: vec![],
+        };
+        let mut pipeline = Pipeline::new(Config {
+            ga4: Some(dest("G-TEST1234")),
+            meta: Some(dest("123456789012345")),
+            ..Config::default()
+        });
+        let verdict = pipeline.track(
+            Value::String("booked".into()),
+            Ok(booking_with_two_appointments()),
+        );
+        let json = verdict_json(&verdict);
+        assert!(json.starts_with(r#"{"ok":true,"ignored":false,"source":"track","origin":null,"name":"booked","event":{"name":"booked","params":{"appointments":[{"services":[101,102]"#), "{json}");
+        assert!(
+            json.ends_with(r#""forwarded":[],"problems":[],"warnings":[]}"#),
+            "{json}"
+        );
+        let ga4 = gtag_arguments_json("G-TEST1234", verdict.ga4.as_ref().expect("ga4"));
+        assert_eq!(
+            ga4,
+            r#"["event","booked",{"appointment_count":2,"service_ids":"101,102,103","staff_ids":"7","record_ids":"555,556","appointment_datetime":"2026-11-23T10:00:00+03:00","booking_code":"X7Y2","company_id":42,"company_name":"Studio Bloom","is_mobile":true,"event_id":"evt-1","send_to":"G-TEST1234"}]"#
+        );
+        let meta = fbq_arguments_json(verdict.meta.as_ref().expect("meta"), "evt-1");
+        assert!(
+            meta.starts_with(r#"["track","Schedule",{"appointment_count":2,"#),
+            "{meta}"
+        );
+        assert!(
+            meta.ends_with(r#""event_id":"evt-1"},{"eventID":"evt-1"}]"#),
+            "{meta}"
+        );
+        for text in [json, ga4, meta, stats_json(&pipeline.stats())] {
+            assert!(crate::json::parse(&text, "x").is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn stats_and_identity_have_the_documented_shape() {
+        let stats = Stats {
+            received: 3,
+            ignored: 1,
+            ignored_origin: 1,
+            ..Stats::default()
+        };
+        assert_eq!(
+            stats_json(&stats),
+            r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0}}"#
+        );
+        let id = Identity {
+            ga_client_id: Some("1.2".into()),
+            fbp: None,
+            fbc: None,
+        };
+        assert_eq!(
+            identity_json(&id),
+            r#"{"gaClientId":"1.2","fbp":null,"fbc":null}"#
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! `BookingAnalytics`, the class front-end developers use.
+
+use alloc::rc::Rc;
+use core::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+
+use super::destinations::{mint_event_id, send_ga4, send_meta};
+use super::js::{self, Function, MessageEvent};
+use super::listener::Listener;
+use crate::event::{Problem, Rule};
+use crate::limits::MAX_JSON;
+use crate::options;
+use crate::pipeline::{Destination, Pipeline, Verdict};
+use crate::prelude::*;
+use crate::report::{identity_json, stats_json, verdict_json};
+use crate::text::concat;
+use crate::value::Value;
+use crate::{identity, json};
+
+const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
+
+/// A JavaScript value read through `JSON.stringify` (getters and `toJSON` run as JSON runs
+/// them; functions and symbols are left out, as JSON leaves them out).
+fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    let text = js::json_stringify(value).map_err(|_| {
+        Problem::new(
+            path,
+            Rule::Unsupported,
+            "cannot be read as JSON (it holds a cycle or a BigInt)",
+        )
+    })?;
+    let Some(text) = text.as_string() else {
+        return Ok(Value::Null);
+    };
+    if text.len() > MAX_JSON {
+        return Err(Problem::new(
+            path,
+            Rule::TooLarge,
+            "larger than 64 KB as JSON",
+        ));
+    }
+    json::parse(&text, path)
+}
+
+/// A JSON text the module wrote, as a JavaScript value.
+fn to_js(json: &str) -> JsValue {
+    js::json_parse(json).unwrap_or(JsValue::NULL)
+}
+
+/// The state shared by the class and its message listener.
+struct Engine {
+    pipeline: RefCell<Pipeline>,
+    ga4_id: Option<String>,
+    debug: bool,
+    on_verdict: Option<Function>,
+}
+
+impl Engine {
+    /// A window message: read only when its origin is allowed, then checked and forwarded.
+    fn on_message(&self, event: &MessageEvent) {
+        let origin = event.origin().as_string().unwrap_or_default();
+        let Ok(allowed) = self
+            .pipeline
+            .try_borrow()
+            .map(|p| p.config().origins.allows(&origin))
+        else {
+            js::console_error(REENTERED, &JsValue::UNDEFINED);
+            return;
+        };
+        let data = if allowed {
+            read(&event.data(), "data")
+        } else {
+            Ok(Value::Null)
+        };
+        match self.pipeline.try_borrow_mut() {
+            Ok(mut pipeline) => {
+                let verdict = pipeline.message(&origin, || data);
+                drop(pipeline);
+                self.finish(verdict);
+            }
+            Err(_) => js::console_error(REENTERED, &JsValue::UNDEFINED),
+        }
+    }
+
+    fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
+        let name = match name.as_string() {
+            Some(name) => Value::String(name),
+            None => read(name, "name").unwrap_or(Value::Null),
+        };
+        let params = read(params, "params");
+        let verdict = self
+            .pipeline
+            .try_borrow_mut()
+            .map(|mut p| p.track(name, params))
+            .map_err(|_| JsError::new(REENTERED))?;
+        Ok(self.finish(verdict))
+    }
+
+    fn delivered(
+        &self,
+        verdict: &mut Verdict,
+        destination: Destination,
+        result: Result<(), String>,
+    ) {
+        if let Ok(mut pipeline) = self.pipeline.try_borrow_mut() {
+            pipeline.delivered(verdict, destination, result);
+        }
+    }
+
+    /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
+    /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
+    fn finish(&self, mut verdict: Verdict) -> JsValue {
+        if verdict.ok() {
+            if let (Some(ga4), Some(id)) = (&verdict.ga4, &self.ga4_id) {
+                let result = send_ga4(id, ga4);
+                self.delivered(&mut verdict, Destination::Ga4, result);
+            }
+            if let Some(meta) = &mut verdict.meta {
+                let event_id = meta
+                    .event_id
+                    .get_or_insert_with(|| mint_event_id(&meta.name))
+                    .clone();
+                let result = send_meta(meta, &event_id);
+                self.delivered(&mut verdict, Destination::Meta, result);
+            }
+        }
+        let js = to_js(&verdict_json(&verdict));
+        if self.debug {
+            log(&verdict, &js);
+        }
+        if let Some(callback) = &self.on_verdict {
+            if let Err(error) = callback.call1(&JsValue::UNDEFINED, &js) {
+                js::console_error("altegio-analytics: onVerdict threw", &error);
+            }
+        }
+        js
+    }
+}
+
+/// One console line per verdict: what, where it went, and why not.
+fn log(verdict: &Verdict, js: &JsValue) {
+    let name = verdict.name.as_deref().unwrap_or("(no name)");
+    let mut line = concat(&["[altegio-analytics] ", name, ": "]);
+    if verdict.ok() {
+        line.push_str("accepted");
+        for (i, d) in verdict.forwarded.iter().enumerate() {
+            line.push_str(if i == 0 { " → " } else { ", " });
+            line.push_str(d.code());
+        }
+    } else {
+        line.push_str(if verdict.ignored {
+            "ignored"
+        } else {
+            "rejected"
+        });
+    }
+    for problem in verdict.problems.iter().chain(&verdict.warnings) {
+        line.push_str("\n  ");
+        line.push_str(&problem.message);
+    }
+    if verdict.ok() && verdict.warnings.is_empty() {
+        js::console_info(&line, js);
+    } else {
+        js::console_warn(&line, js);
+    }
+}
+
+/// Receives the Altegio booking widget's events, checks each against the event catalogue and
+/// the destinations' rules, and forwards it to the site's own GA4 and Meta Pixel.
+///
+/// ```js
+/// const analytics = new BookingAnalytics({ ga4: { measurementId: "G-XXXXXXXXXX" } });
+/// analytics.listen();
+/// ```
+#[wasm_bindgen]
+pub struct BookingAnalytics {
+    engine: Rc<Engine>,
+    listener: RefCell<Option<Listener>>,
+}
+
+#[wasm_bindgen]
+impl BookingAnalytics {
+    /// Checks the options and creates the instance. Throws an `Error` naming the option for a
+    /// bad configuration (a measurement ID that is not `G-…`, an origin pattern that is not
+    /// https or exact, an unknown option…).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "BookingAnalyticsOptions")] options: JsValue,
+    ) -> Result<BookingAnalytics, JsError> {
+        let value = read(&options, "options").map_err(|p| JsError::new(&p.message))?;
+        let checked = options::read(&value).map_err(|why| JsError::new(&why))?;
+        let on_verdict = js::get(&options, "onVerdict");
+        let on_verdict = if on_verdict.is_function() {
+            Some(on_verdict.unchecked_into::<Function>())
+        } else if on_verdict.is_undefined() || on_verdict.is_null() {
+            None
+        } else {
+            return Err(JsError::new("onVerdict: expected a function"));
+        };
+        let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
+        Ok(BookingAnalytics {
+            engine: Rc::new(Engine {
+                pipeline: RefCell::new(Pipeline::new(checked.config)),
+                ga4_id,
+                debug: checked.debug,
+                on_verdict,
+            }),
+            listener: RefCell::new(None),
+        })
+    }
+
+    /// Starts receiving the widget's `message` events (only from `widgetOrigins`). Calling it
+    /// again while listening does nothing. Throws where there is no window (Node, workers).
+    pub fn listen(&self) -> Result<(), JsError> {
+        let mut slot = self
+            .listener
+            .try_borrow_mut()
+            .map_err(|_| JsError::new(REENTERED))?;
+        if slot.is_none() {
+            let engine = Rc::clone(&self.engine);
+            let listener = Listener::attach(move |event: MessageEvent| engine.on_message(&event))
+                .map_err(JsError::new)?;
+            *slot = Some(listener);
+        }
+        Ok(())
+    }
+
+    /// Checks one event and forwards it when accepted. Never throws for a bad event: the
+    /// verdict says what was wrong (`ok: false`, with `problems`).
+    #[wasm_bindgen(unchecked_return_type = "Verdict")]
+    pub fn track(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EventParams")] params: JsValue,
+    ) -> Result<JsValue, JsError> {
+        self.engine.track(&name, &params)
+    }
+
+    /// This page's GA client ID (from the `_ga` cookie), or `null`.
+    #[wasm_bindgen(js_name = clientId)]
+    pub fn client_id(&self) -> Option<String> {
+        current_identity().ga_client_id
+    }
+
+    /// The visitor's identifiers: GA client ID, `_fbp`, and `_fbc` (from the cookie, or minted
+    /// from the URL's `fbclid` as Meta's pixel does). Missing or malformed ones are `null`.
+    #[wasm_bindgen(unchecked_return_type = "Identity")]
+    pub fn identity(&self) -> JsValue {
+        to_js(&identity_json(&current_identity()))
+    }
+
+    /// The counters: received, accepted, rejected, ignored (by reason), forwarded and failed
+    /// (by destination).
+    #[wasm_bindgen(unchecked_return_type = "Stats")]
+    pub fn stats(&self) -> JsValue {
+        let stats = self
+            .engine
+            .pipeline
+            .try_borrow()
+            .map(|p| p.stats())
+            .unwrap_or_default();
+        to_js(&stats_json(&stats))
+    }
+
+    /// Stops listening (removes the window listener). `listen()` may be called again.
+    pub fn destroy(&self) {
+        if let Ok(mut slot) = self.listener.try_borrow_mut() {
+            slot.take();
+        }
+    }
+}
+
+/// Reads `document.cookie` and `location.search` (outside a page there is no identity).
+fn current_identity() -> identity::Identity {
+    let cookies = js::get(&js::global("document"), "cookie")
+        .as_string()
+        .unwrap_or_default();
+    let search = js::get(&js::global("location"), "search")
+        .as_string()
+        .unwrap_or_default();
+    let fbclid = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("fbclid="));
+    identity::identity(&cookies, fbclid, js::date_now())
+}

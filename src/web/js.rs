@@ -1,0 +1,122 @@
+//! The JavaScript the module calls, bound directly (no js-sys or web-sys: those crates bring
+//! kilobytes of glue and table entries this module never uses). Every call that can throw is
+//! bound with `catch` and returns `Result`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = "
+export function globalObject() { return globalThis; }
+export function toArguments(list) { return (function () { return arguments; }).apply(null, list); }
+")]
+extern "C" {
+    /// `globalThis`: the window on a page, the global object in workers and Node.
+    #[wasm_bindgen(js_name = globalObject)]
+    pub fn global_object() -> JsValue;
+
+    /// An `arguments` object holding the items of `list`: what gtag pushes onto `dataLayer`,
+    /// and what gtag.js and Google Tag Manager read as a command (an array is not read as one).
+    #[wasm_bindgen(js_name = toArguments)]
+    pub fn to_arguments(list: &JsValue) -> JsValue;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse(text)`.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `JSON.stringify(value)`: a string, or `undefined` for values JSON has no form for.
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.get(target, key)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    pub fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+
+    /// `Reflect.set(target, key, value)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
+    pub fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `Reflect.apply(function, thisArgument, argumentsList)`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = apply, catch)]
+    pub fn reflect_apply(
+        function: &JsValue,
+        this: &JsValue,
+        arguments: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `console.info(line, detail)`.
+    #[wasm_bindgen(js_namespace = console, js_name = info)]
+    pub fn console_info(line: &str, detail: &JsValue);
+
+    /// `console.warn(line, detail)`.
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    pub fn console_warn(line: &str, detail: &JsValue);
+
+    /// `console.error(line, detail)`.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    pub fn console_error(line: &str, detail: &JsValue);
+
+    /// `Date.now()`.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    pub fn date_now() -> f64;
+
+    /// `Math.random()`.
+    #[wasm_bindgen(js_namespace = Math, js_name = random)]
+    pub fn math_random() -> f64;
+
+    /// A function value.
+    pub type Function;
+
+    /// `function.call(thisArgument, argument)`.
+    #[wasm_bindgen(method, catch, js_name = call)]
+    pub fn call1(
+        this: &Function,
+        this_argument: &JsValue,
+        argument: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
+    /// An object that dispatches events (the window).
+    pub type EventTarget;
+
+    /// `target.addEventListener(type, listener)`.
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    pub fn add_event_listener(
+        this: &EventTarget,
+        kind: &str,
+        listener: &JsValue,
+    ) -> Result<(), JsValue>;
+
+    /// `target.removeEventListener(type, listener)`.
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        this: &EventTarget,
+        kind: &str,
+        listener: &JsValue,
+    ) -> Result<(), JsValue>;
+
+    /// A window `message` event.
+    pub type MessageEvent;
+
+    /// `event.origin`: the sender's origin (a string on real message events).
+    #[wasm_bindgen(method, getter)]
+    pub fn origin(this: &MessageEvent) -> JsValue;
+
+    /// `event.data`: what the sender posted.
+    #[wasm_bindgen(method, getter)]
+    pub fn data(this: &MessageEvent) -> JsValue;
+}
+
+/// `globalThis[key]`, or `undefined`.
+pub fn global(key: &str) -> JsValue {
+    reflect_get(&global_object(), key).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `object[key]`, or `undefined` (also when `object` is not an object).
+pub fn get(object: &JsValue, key: &str) -> JsValue {
+    if object.is_object() || object.is_function() {
+        reflect_get(object, key).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}

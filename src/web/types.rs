@@ -1,0 +1,110 @@
+//! The TypeScript types of the JS API: options, verdicts, stats and identity.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A JSON-like value, as event parameters are made of. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A widget event's parameters. */
+export type EventParams = { [key: string]: unknown };
+
+/** Per-event change of a destination's mapping: a new name, or `false` to not send it there. */
+export type EventRoutes = { [widgetEventName: string]: string | false };
+
+/** Options of `new BookingAnalytics(options)`. Unknown keys are refused. */
+export interface BookingAnalyticsOptions {
+  /** Forward to GA4 through `gtag` (or `window.dataLayer` when gtag is absent). */
+  ga4?: {
+    /** The site's GA4 measurement ID, `G-…`. */
+    measurementId: string;
+    /** Per-event renames (checked against GA4's name rules) or `false`. */
+    events?: EventRoutes;
+  };
+  /** Forward to Meta Pixel through `fbq`. */
+  meta?: {
+    /** The site's Pixel ID (digits). */
+    pixelId: string;
+    /** Per-event renames (a standard name such as `"Lead"` goes out with `track`) or `false`. */
+    events?: EventRoutes;
+  };
+  /**
+   * Origins whose messages are accepted: exact (`"https://n1.alteg.io"`, or `http://` for a
+   * local test page) or `"https://*.domain"` for https subdomains.
+   * Default: `["https://*.alteg.io", "https://*.yclients.com"]`.
+   */
+  widgetOrigins?: string[];
+  /** Reject event names that are not in the catalogue (default `false`: custom events pass). */
+  strict?: boolean;
+  /** Log every verdict to the console with its reasons (default `false`). */
+  debug?: boolean;
+  /** Called with every verdict: `track` calls and window messages, ignored ones included. */
+  onVerdict?: (verdict: Verdict) => void;
+}
+
+/** A destination the module forwards to. */
+export type Destination = "ga4" | "meta";
+
+/** One finding about an event. */
+export interface Problem {
+  /** Where, e.g. `"params.appointments[0].services[1]"`. */
+  path: string;
+  /** The rule's code, e.g. `"type"`, `"required"`, `"name_syntax"`, `"pii"`, `"origin"`. */
+  rule: string;
+  /** The sentence, starting with the path: `params.x: expected a number, got "abc"`. */
+  message: string;
+}
+
+/** What the module decided about one event or message. */
+export interface Verdict {
+  /** The event passed the checks. */
+  ok: boolean;
+  /** The message was not an event for us (origin off the allowlist, wrong shape, a repeat). */
+  ignored: boolean;
+  /** `"track"` for `track()` calls, `"message"` for window messages. */
+  source: "track" | "message";
+  /** The sender's origin (messages only). */
+  origin: string | null;
+  /** The event name, when there was one. */
+  name: string | null;
+  /** The normalised event, when accepted. */
+  event: { name: string; params: { [key: string]: JsonValue } } | null;
+  /** What was sent (or was to be sent) to GA4. */
+  ga4: { name: string; params: { [key: string]: string | number | boolean } } | null;
+  /** What was sent (or was to be sent) to Meta Pixel. */
+  meta: {
+    method: "track" | "trackCustom";
+    name: string;
+    params: { [key: string]: string | number | boolean };
+    eventId: string;
+  } | null;
+  /** The destinations that took the event. */
+  forwarded: Destination[];
+  /** Why it was rejected or ignored. */
+  problems: Problem[];
+  /** What was changed or failed without rejecting it (PII removed, a value cut, fbq missing). */
+  warnings: Problem[];
+}
+
+/** Counters since the instance was created; `received = accepted + rejected + ignored`. */
+export interface Stats {
+  received: number;
+  accepted: number;
+  rejected: number;
+  ignored: number;
+  ignoredBy: { origin: number; shape: number; duplicate: number };
+  forwarded: { ga4: number; meta: number };
+  failed: { ga4: number; meta: number };
+}
+
+/** The visitor's identifiers on this site. */
+export interface Identity {
+  /** GA's client ID from the `_ga` cookie, `"<random>.<seconds>"`. */
+  gaClientId: string | null;
+  /** Meta's `_fbp` cookie. */
+  fbp: string | null;
+  /** Meta's `_fbc`: the cookie, or minted from the URL's `fbclid`. */
+  fbc: string | null;
+}
+"#;
