@@ -1,6 +1,8 @@
-// `npm run build`: the npm package's two builds under pkg/ — pkg/web (wasm-bindgen's `web`
+// `npm run build`: the npm package's builds under pkg/ — pkg/web (wasm-bindgen's `web`
 // target: a default-exported `init`, for <script type="module"> pages) and pkg/bundler (for
-// Vite, webpack and the like) — from one size-optimised wasm, then the size report.
+// Vite, webpack and the like) from one size-optimised wasm; pkg/register (web target, with
+// `connectLocations()`: the `connect` feature, for the registration page only); then the size
+// report, which is about pkg/web, what partner sites load.
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -21,24 +23,43 @@ const features = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
   "--enable-mutable-globals", "--enable-reference-types", "--enable-multivalue",
 ];
-for (const target of ["web", "bundler"]) {
-  const out = join(root, "pkg", target);
+/** wasm-bindgen for one target into pkg/<dir>, then wasm-opt on the result. */
+function bindgen(input, target, dir) {
+  const out = join(root, "pkg", dir);
   rmSync(out, { recursive: true, force: true });
-  run("wasm-bindgen", ["--target", target, "--out-dir", out, wasm]);
+  run("wasm-bindgen", ["--target", target, "--out-dir", out, input]);
   const bg = join(out, "altegio_analytics_bg.wasm");
-  run(bin("wasm-opt"), ["-Oz", "--converge", ...features, "-o", bg, bg]);
+  // The producers and target-features sections only serve tools: strip them.
+  run(bin("wasm-opt"), ["-Oz", "--converge", "--strip-producers", "--strip-target-features", ...features, "-o", bg, bg]);
 }
 
-// The web build is loaded as is by <script type="module"> pages: ship its glue minified.
-// (Bundler users minify themselves.)
-const glue = join(root, "pkg", "web", "altegio_analytics.js");
-run(bin("esbuild"), [glue, "--minify", "--format=esm", "--target=es2020", "--log-level=error", "--allow-overwrite", `--outfile=${glue}`]);
+/** Web-target glue is loaded as is by <script type="module"> pages: ship it minified.
+ * (Bundler users minify themselves.) */
+function minifyGlue(dir) {
+  const glue = join(root, "pkg", dir, "altegio_analytics.js");
+  run(bin("esbuild"), [glue, "--minify", "--format=esm", "--target=es2020", "--log-level=error", "--allow-overwrite", `--outfile=${glue}`]);
+}
 
-// wasm-bindgen writes its own package.json into each out dir; the root package.json is the
-// package, so these would only confuse resolvers.
-for (const target of ["web", "bundler"]) rmSync(join(root, "pkg", target, "package.json"), { force: true });
-rmSync(join(root, "pkg", "web", ".gitignore"), { force: true });
-rmSync(join(root, "pkg", "bundler", ".gitignore"), { force: true });
+bindgen(wasm, "web", "web");
+bindgen(wasm, "bundler", "bundler");
+minifyGlue("web");
+
+// The registration page's build: the same module plus `connectLocations()`. Its own target
+// directory, so that switching features does not rebuild the other build every time.
+const registerTarget = join(root, "target", "register");
+run("cargo", [
+  "build", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release",
+  "--no-default-features", "--features", "connect", "--target-dir", registerTarget,
+]);
+bindgen(join(registerTarget, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm"), "web", "register");
+minifyGlue("register");
+
+// wasm-bindgen writes its own package.json and .gitignore into each out dir; the root
+// package.json is the package, so these would only confuse resolvers.
+for (const dir of ["web", "bundler", "register"]) {
+  rmSync(join(root, "pkg", dir, "package.json"), { force: true });
+  rmSync(join(root, "pkg", dir, ".gitignore"), { force: true });
+}
 
 const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
 writeFileSync(join(root, "pkg", "VERSION"), `${version}\n`);

@@ -3,6 +3,7 @@
 use crate::prelude::*;
 
 use crate::catalog::{DefaultRoute, EventSpec};
+use crate::consent::Consent;
 use crate::origin::Allowlist;
 use crate::text::{concat, quoted};
 use crate::{ga4, meta};
@@ -58,6 +59,8 @@ pub struct Config {
     pub origins: Allowlist,
     /// Reject event names that are not in the catalogue.
     pub strict: bool,
+    /// Consent management, when the site configures it (`None`: everything is sent).
+    pub consent: Option<Consent>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             meta: None,
             origins: Allowlist::widget_default(),
             strict: false,
+            consent: None,
         }
     }
 }

@@ -42,6 +42,8 @@ pub enum Rule {
     Duplicate,
     /// A destination could not be called.
     Delivery,
+    /// Held back or dropped for want of consent.
+    Consent,
 }
 
 impl Rule {
@@ -65,6 +67,7 @@ impl Rule {
             Rule::Shape => "shape",
             Rule::Duplicate => "duplicate",
             Rule::Delivery => "delivery",
+            Rule::Consent => "consent",
         }
     }
 }

@@ -578,6 +578,7 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     mod properties {
         use super::*;
         use proptest::prelude::*;

@@ -20,6 +20,8 @@ mod prelude {
 pub mod catalog;
 pub mod check;
 pub mod config;
+pub mod connect;
+pub mod consent;
 pub mod event;
 pub mod flatten;
 pub mod ga4;

@@ -2,6 +2,7 @@
 //! keys are refused so that a typo (`measurementID`) does not pass silently.
 
 use crate::config::{self, Config, Destination, Override};
+use crate::consent::Consent;
 use crate::origin::Allowlist;
 use crate::prelude::*;
 use crate::text::{concat, push_u64};
@@ -14,6 +15,7 @@ pub const KNOWN: &[&str] = &[
     "widgetOrigins",
     "strict",
     "debug",
+    "consent",
     "onVerdict",
 ];
 
@@ -141,6 +143,10 @@ pub fn read(options: &Value) -> Result<Options, String> {
         )?,
         origins: origins(options.get("widgetOrigins"))?,
         strict: flag(options.get("strict"), "strict")?,
+        consent: match options.get("consent") {
+            None | Some(Value::Null) => None,
+            Some(consent) => Some(Consent::from_option(consent)?),
+        },
     };
     Ok(Options {
         config,
@@ -189,7 +195,7 @@ mod tests {
             (r#"{"widgetOrigins":["https://*.alteg.io",5]}"#, "widgetOrigins[1]: expected a string"),
             (r#"{"widgetOrigins":["http://*.alteg.io"]}"#, "widgetOrigins[0]: \"http://*.alteg.io\": a wildcard pattern must use https"),
             (r#"{"strict":"yes"}"#, "strict: expected true or false"),
-            (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, onVerdict)"),
+            (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, consent, onVerdict)"),
             ("[]", "options: expected an object"),
         ] {
             assert_eq!(read_json(json).map(|_| ()), Err(message.to_string()), "{json}");

@@ -49,14 +49,29 @@ pub fn key_is_personal(key: &str) -> bool {
 }
 
 /// What personal data `value` looks like, if any: "an email address" or "a phone number".
+/// Also finds them inside free text (`"call me at anna@example.com"`): every word is checked
+/// for an email, and every run of digits and phone separators for a phone number (a run
+/// followed by `:` is a time of day, as in `2026-11-23 10:30`, and is not one).
 pub fn value_looks_personal(value: &str) -> Option<&'static str> {
-    if looks_like_email(value) {
-        Some("an email address")
-    } else if looks_like_phone(value) {
-        Some("a phone number")
-    } else {
-        None
+    let is_word_edge =
+        |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"' | '\'' | '(' | ')');
+    if value.split(is_word_edge).any(looks_like_email) {
+        return Some("an email address");
     }
+    let is_phone_char = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+');
+    let mut rest = value;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(') {
+        let tail = rest.get(start..).unwrap_or("");
+        let end = tail.find(|c: char| !is_phone_char(c)).unwrap_or(tail.len());
+        let (run, after) = tail.split_at_checked(end).unwrap_or((tail, ""));
+        if !after.starts_with(':') && looks_like_phone(run) {
+            return Some("a phone number");
+        }
+        // Step past the run (at least one character, so the loop always advances).
+        let step = end.max(1);
+        rest = tail.get(step..).unwrap_or("");
+    }
+    None
 }
 
 fn looks_like_email(s: &str) -> bool {
@@ -179,6 +194,33 @@ mod tests {
             "192.168.100.200",
         ] {
             assert_eq!(value_looks_personal(value), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn contacts_inside_free_text_are_found() {
+        let note = "call me at anna@example.com or +7 916 123-45-67";
+        assert_eq!(value_looks_personal(note), Some("an email address"));
+        assert_eq!(
+            value_looks_personal("call me: +7 916 123-45-67, thanks"),
+            Some("a phone number")
+        );
+        assert_eq!(
+            value_looks_personal("mail <anna@example.com>"),
+            Some("an email address")
+        );
+        assert_eq!(
+            value_looks_personal("(916) 123-4567 after six"),
+            Some("a phone number")
+        );
+        for text in [
+            "appointment on 2026-11-23 10:30 with staff 7",
+            "2026-11-23 10:00:00",
+            "services 101,102,103 at 12:00",
+            "record 689961715",
+            "room 12 - floor 3",
+        ] {
+            assert_eq!(value_looks_personal(text), None, "{text}");
         }
     }
 }

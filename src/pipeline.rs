@@ -7,6 +7,7 @@ use crate::prelude::*;
 use crate::catalog;
 use crate::check::check;
 use crate::config::Config;
+use crate::consent::{Consent, Gate, MAX_WAITING};
 use crate::event::{CheckedEvent, Problem, Rule, Source};
 use crate::flatten::{flatten, Scalar};
 use crate::ga4::{to_ga4, Ga4Event};
@@ -57,6 +58,8 @@ pub struct Verdict {
     pub meta: Option<MetaEvent>,
     /// The destinations that took the event.
     pub forwarded: Vec<Destination>,
+    /// The destinations whose call waits, in memory, for the visitor's consent decision.
+    pub waiting: Vec<Destination>,
     /// Why it was rejected or ignored.
     pub problems: Vec<Problem>,
     /// What was changed or failed on the way, without rejecting it.
@@ -74,6 +77,7 @@ impl Verdict {
             ga4: None,
             meta: None,
             forwarded: Vec::new(),
+            waiting: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
         }
@@ -82,6 +86,37 @@ impl Verdict {
     /// Whether the event passed the checks.
     pub fn ok(&self) -> bool {
         self.event.is_some()
+    }
+
+    /// The GA4 call to make now: accepted, routed to GA4, not waiting for consent.
+    pub fn ga4_now(&self) -> Option<&Ga4Event> {
+        self.ga4
+            .as_ref()
+            .filter(|_| self.ok() && !self.waiting.contains(&Destination::Ga4))
+    }
+
+    /// The Meta call to make now (mutable: the browser side mints a missing event id).
+    pub fn meta_now(&mut self) -> Option<&mut MetaEvent> {
+        let waiting = self.waiting.contains(&Destination::Meta) || !self.ok();
+        self.meta.as_mut().filter(|_| !waiting)
+    }
+}
+
+/// A destination call held until the visitor decides on consent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Held {
+    /// A GA4 event.
+    Ga4(Ga4Event),
+    /// A Meta event.
+    Meta(MetaEvent),
+}
+
+impl Held {
+    fn destination(&self) -> Destination {
+        match self {
+            Held::Ga4(_) => Destination::Ga4,
+            Held::Meta(_) => Destination::Meta,
+        }
     }
 }
 
@@ -93,16 +128,22 @@ pub struct Pipeline {
     /// A ring of the last `RECENT_EVENT_IDS` repeat keys; `next` is the slot to overwrite.
     recent: Vec<String>,
     next: usize,
+    consent: Consent,
+    /// Calls waiting for a consent decision, oldest first (at most `MAX_WAITING`).
+    waiting: Vec<Held>,
 }
 
 impl Pipeline {
     /// A pipeline with checked configuration.
     pub fn new(config: Config) -> Pipeline {
+        let consent = config.consent.clone().unwrap_or_else(Consent::unmanaged);
         Pipeline {
             config,
             stats: Stats::default(),
             recent: Vec::new(),
             next: 0,
+            consent,
+            waiting: Vec::new(),
         }
     }
 
@@ -113,7 +154,83 @@ impl Pipeline {
 
     /// The counters so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            consent_waiting: self.waiting.len() as u32,
+            ..self.stats
+        }
+    }
+
+    /// The consent state.
+    pub fn consent(&self) -> &Consent {
+        &self.consent
+    }
+
+    /// Applies `consent(update)`: returns whether Meta's signal was named, and the held calls
+    /// now allowed, in the order they arrived (those now denied are dropped and counted).
+    pub fn update_consent(&mut self, update: &Value) -> Result<(bool, Vec<Held>), String> {
+        let meta_named = self.consent.update(update)?;
+        let mut allowed = Vec::new();
+        for held in core::mem::take(&mut self.waiting) {
+            match self.consent.gate(held.destination()) {
+                Gate::Send => allowed.push(held),
+                Gate::Wait => self.waiting.push(held),
+                Gate::Drop => self.stats.consent_dropped += 1,
+            }
+        }
+        Ok((meta_named, allowed))
+    }
+
+    /// Counts one call to `destination` made outside a verdict (a released held call).
+    pub fn count_delivery(&mut self, destination: Destination, delivered: bool) {
+        let counter = match (destination, delivered) {
+            (Destination::Ga4, true) => &mut self.stats.forwarded_ga4,
+            (Destination::Meta, true) => &mut self.stats.forwarded_meta,
+            (Destination::Ga4, false) => &mut self.stats.failed_ga4,
+            (Destination::Meta, false) => &mut self.stats.failed_meta,
+        };
+        *counter += 1;
+    }
+
+    /// Holds, drops or lets through the calls of an accepted event, by the consent state.
+    fn apply_consent(&mut self, verdict: &mut Verdict) {
+        for destination in [Destination::Ga4, Destination::Meta] {
+            let held = match destination {
+                Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
+                Destination::Meta => verdict.meta.clone().map(Held::Meta),
+            };
+            let Some(held) = held else { continue };
+            let signal = match destination {
+                Destination::Ga4 => "analytics_storage",
+                Destination::Meta => "ad_storage",
+            };
+            match self.consent.gate(destination) {
+                Gate::Send => {}
+                Gate::Wait => {
+                    if self.waiting.len() == MAX_WAITING {
+                        self.waiting.rotate_left(1);
+                        self.waiting.pop();
+                        self.stats.consent_dropped += 1;
+                    }
+                    self.waiting.push(held);
+                    verdict.waiting.push(destination);
+                    let why = concat(&["waits in memory for the visitor's consent (", signal, ")"]);
+                    verdict
+                        .warnings
+                        .push(Problem::new(destination.code(), Rule::Consent, &why));
+                }
+                Gate::Drop => {
+                    self.stats.consent_dropped += 1;
+                    match destination {
+                        Destination::Ga4 => verdict.ga4 = None,
+                        Destination::Meta => verdict.meta = None,
+                    }
+                    let why = concat(&["not sent: consent denied (", signal, ")"]);
+                    verdict
+                        .warnings
+                        .push(Problem::new(destination.code(), Rule::Consent, &why));
+                }
+            }
+        }
     }
 
     /// An event from page code: `track(name, params)`. `params` is `Err` when it could not be
@@ -197,25 +314,15 @@ impl Pipeline {
         destination: Destination,
         result: Result<(), String>,
     ) {
-        match (destination, result) {
-            (Destination::Ga4, Ok(())) => self.stats.forwarded_ga4 += 1,
-            (Destination::Meta, Ok(())) => self.stats.forwarded_meta += 1,
-            (Destination::Ga4, Err(why)) => {
-                self.stats.failed_ga4 += 1;
+        self.count_delivery(destination, result.is_ok());
+        match result {
+            Ok(()) => verdict.forwarded.push(destination),
+            Err(why) => {
                 verdict
                     .warnings
-                    .push(Problem::new("ga4", Rule::Delivery, &why));
-                return;
-            }
-            (Destination::Meta, Err(why)) => {
-                self.stats.failed_meta += 1;
-                verdict
-                    .warnings
-                    .push(Problem::new("meta", Rule::Delivery, &why));
-                return;
+                    .push(Problem::new(destination.code(), Rule::Delivery, &why))
             }
         }
-        verdict.forwarded.push(destination);
     }
 
     fn evaluate(
@@ -271,6 +378,7 @@ impl Pipeline {
         }
         self.stats.accepted += 1;
         verdict.event = Some(event);
+        self.apply_consent(&mut verdict);
         verdict
     }
 
@@ -324,6 +432,7 @@ mod tests {
             }),
             origins: Allowlist::widget_default(),
             strict: false,
+            consent: None,
         })
     }
 
@@ -456,7 +565,8 @@ mod tests {
     }
 }
 
-#[cfg(test)]
+/// Property tests run natively (proptest does not build for wasm32).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties {
     use super::*;
     use crate::origin::Allowlist;
@@ -506,6 +616,7 @@ mod properties {
             meta: Some(dest("123456789012345")),
             origins: Allowlist::widget_default(),
             strict,
+            consent: None,
         }
     }
 
@@ -538,6 +649,92 @@ mod properties {
             }
             let s = p.stats();
             prop_assert_eq!(s.received, s.accepted + s.rejected + s.ignored);
+        }
+    }
+}
+
+#[cfg(test)]
+mod consent_tests {
+    use super::*;
+    use crate::config::Destination as Dest;
+    use crate::json::parse;
+
+    fn pipeline(consent: &str) -> Pipeline {
+        let dest = |id: &str| Dest {
+            id: id.into(),
+            events: vec![],
+        };
+        Pipeline::new(Config {
+            ga4: Some(dest("G-TEST1234")),
+            meta: Some(dest("123456789012345")),
+            consent: Some(
+                Consent::from_option(&parse(consent, "consent").expect("json")).expect("valid"),
+            ),
+            ..Config::default()
+        })
+    }
+
+    fn track(p: &mut Pipeline, name: &str) -> Verdict {
+        p.track(Value::String(name.into()), Ok(Value::Null))
+    }
+
+    #[test]
+    fn events_wait_for_a_decision_then_go_in_order_or_are_dropped() {
+        let mut p = pipeline(r#"{"mode":"basic"}"#);
+        let first = track(&mut p, "service_selected");
+        assert!(first.ok());
+        assert_eq!(first.waiting, [Destination::Ga4, Destination::Meta]);
+        assert!(first.ga4_now().is_none());
+        track(&mut p, "master_selected");
+        assert_eq!(p.stats().consent_waiting, 4);
+        let update = parse(
+            r#"{"analytics_storage":"granted","ad_storage":"denied"}"#,
+            "u",
+        )
+        .expect("json");
+        let (meta_named, released) = p.update_consent(&update).expect("valid");
+        assert!(meta_named);
+        let names: Vec<&str> = released
+            .iter()
+            .map(|h| match h {
+                Held::Ga4(e) => e.name.as_str(),
+                Held::Meta(e) => e.name.as_str(),
+            })
+            .collect();
+        assert_eq!(names, ["service_selected", "master_selected"]);
+        let stats = p.stats();
+        assert_eq!((stats.consent_waiting, stats.consent_dropped), (0, 2));
+        let later = track(&mut p, "date_selected");
+        assert!(later.ga4_now().is_some() && later.meta.is_none());
+        assert_eq!(
+            later.warnings[0].message,
+            "meta: not sent: consent denied (ad_storage)"
+        );
+        assert_eq!(p.stats().consent_dropped, 3);
+    }
+
+    #[test]
+    fn the_waiting_list_is_bounded_and_counts_what_it_drops() {
+        let mut p = pipeline(r#"{"mode":"advanced"}"#);
+        for i in 0..(MAX_WAITING + 5) {
+            let v = p.track(
+                Value::String("service_selected".into()),
+                Ok(Value::Object(vec![("i".into(), Value::Number(i as f64))])),
+            );
+            assert!(v.ga4_now().is_some(), "advanced mode sends GA4 at once");
+        }
+        let stats = p.stats();
+        assert_eq!(stats.consent_waiting as usize, MAX_WAITING);
+        assert_eq!(stats.consent_dropped, 5);
+        let update = parse(r#"{"ad_storage":"granted"}"#, "u").expect("json");
+        let (_, released) = p.update_consent(&update).expect("valid");
+        assert_eq!(released.len(), MAX_WAITING);
+        match released.first() {
+            Some(Held::Meta(e)) => assert_eq!(
+                e.params,
+                vec![("i".to_string(), crate::flatten::Scalar::Num(5.0))]
+            ),
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -91,6 +91,15 @@ pub fn verdict_json(verdict: &Verdict) -> String {
         push_str(slot, d.code());
     }
     slot.push(']');
+    let slot = object.key("waiting");
+    slot.push('[');
+    for (i, d) in verdict.waiting.iter().enumerate() {
+        if i > 0 {
+            slot.push(',');
+        }
+        push_str(slot, d.code());
+    }
+    slot.push(']');
     push_problems(object.key("problems"), &verdict.problems);
     push_problems(object.key("warnings"), &verdict.warnings);
     object.close();
@@ -132,6 +141,13 @@ pub fn stats_json(s: &Stats) -> String {
     push_counts(
         object.key("failed"),
         &[("ga4", s.failed_ga4), ("meta", s.failed_meta)],
+    );
+    push_counts(
+        object.key("consent"),
+        &[
+            ("waiting", s.consent_waiting),
+            ("dropped", s.consent_dropped),
+        ],
     );
     object.close();
     out
@@ -200,7 +216,7 @@ mod tests {
         let json = verdict_json(&verdict);
         assert!(json.starts_with(r#"{"ok":true,"ignored":false,"source":"track","origin":null,"name":"booked","event":{"name":"booked","params":{"appointments":[{"services":[101,102]"#), "{json}");
         assert!(
-            json.ends_with(r#""forwarded":[],"problems":[],"warnings":[]}"#),
+            json.ends_with(r#""forwarded":[],"waiting":[],"problems":[],"warnings":[]}"#),
             "{json}"
         );
         let ga4 = gtag_arguments_json("G-TEST1234", verdict.ga4.as_ref().expect("ga4"));
@@ -232,7 +248,7 @@ mod tests {
         };
         assert_eq!(
             stats_json(&stats),
-            r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0}}"#
+            r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0},"consent":{"waiting":0,"dropped":0}}"#
         );
         let id = Identity {
             ga_client_id: Some("1.2".into()),

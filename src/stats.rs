@@ -26,4 +26,8 @@ pub struct Stats {
     pub failed_ga4: u32,
     /// Events Meta should have had but fbq was missing or threw.
     pub failed_meta: u32,
+    /// Destination calls held in memory until the visitor decides on consent.
+    pub consent_waiting: u32,
+    /// Destination calls dropped because consent was denied (or the waiting list overflowed).
+    pub consent_dropped: u32,
 }

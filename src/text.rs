@@ -82,16 +82,12 @@ pub fn push_number(out: &mut String, n: f64) {
 /// `companyId` → `company_id`, `HTMLTitle` → `html_title`, `event-id` → `event_id`.
 /// Characters other than ASCII letters and digits become `_`; runs of `_` collapse.
 pub fn snake_case(key: &str) -> String {
-    let chars: Vec<char> = key.chars().collect();
+    let bytes = key.as_bytes();
     let mut out = String::with_capacity(key.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() {
-            let prev = if i > 0 {
-                chars.get(i - 1).copied()
-            } else {
-                None
-            };
-            let next = chars.get(i + 1).copied();
+    let mut prev: Option<u8> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_uppercase() {
+            let next = bytes.get(i + 1).copied();
             let boundary = match prev {
                 Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
                 Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
@@ -100,12 +96,14 @@ pub fn snake_case(key: &str) -> String {
             if boundary && !out.ends_with('_') {
                 out.push('_');
             }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push(char::from(b.to_ascii_lowercase()));
+        } else if b.is_ascii_alphanumeric() {
+            out.push(char::from(b));
+        } else if !out.is_empty() && !out.ends_with('_') && !(0x80..0xC0).contains(&b) {
+            // One `_` per non-ASCII character (its first byte), not per UTF-8 byte.
             out.push('_');
         }
+        prev = Some(b);
     }
     while out.ends_with('_') {
         out.pop();

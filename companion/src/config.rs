@@ -118,6 +118,10 @@ pub struct Cli {
         default_value = "8"
     )]
     pub activation_concurrency: String,
+
+    /// The server-side copy: sites, destination credentials, delivery (see `sites`).
+    #[command(flatten)]
+    pub collect: crate::sites::CollectCli,
 }
 
 /// A secret string (the partner token). `Debug` and `Display` never show it.
@@ -202,6 +206,8 @@ pub struct Config {
     pub require_user_data: bool,
     /// Activation calls: timeouts, retries, concurrency.
     pub retry: RetryPolicy,
+    /// The server-side copy: sites, destinations, delivery.
+    pub collect: crate::sites::CollectConfig,
 }
 
 /// A setting that is missing or invalid. The message names the flag and the environment variable.
@@ -334,6 +340,7 @@ fn boolean(raw: &str, flag: &'static str, env: &'static str) -> Result<bool, Con
 impl Config {
     /// Validates the command line. The first problem found is returned.
     pub fn from_cli(cli: Cli) -> Result<Self, ConfigError> {
+        let collect = crate::sites::CollectConfig::from_cli(cli.collect)?;
         let listen = cli.listen.trim().parse::<SocketAddr>().map_err(|_| {
             err(
                 "--listen",
@@ -441,6 +448,7 @@ impl Config {
                 max_delay: Duration::from_secs(30).max(Duration::from_millis(base_ms)),
                 concurrency,
             },
+            collect,
         })
     }
 

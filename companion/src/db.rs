@@ -44,6 +44,8 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhooks_company ON webhooks (company_id, id);
     "#,
+    // 2: collected events and their deliveries (the server-side copy).
+    crate::delivery::store::MIGRATION,
 ];
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -262,7 +264,7 @@ impl Db {
     }
 
     /// Runs `f` on the connection in a blocking task.
-    async fn call<F, R>(&self, f: F) -> Result<R, DbError>
+    pub(crate) async fn call<F, R>(&self, f: F) -> Result<R, DbError>
     where
         F: FnOnce(&mut Connection) -> Result<R, DbError> + Send + 'static,
         R: Send + 'static,

@@ -9,16 +9,26 @@
 //! The binary is a thin wrapper: [`config::Cli`] → [`config::Config`] → [`AppState::new`] →
 //! [`app`]. [`standin`] is a stand-in for Altegio's partner API, used by the tests, the demo
 //! and integrators who develop offline (binary `altegio-partner-standin`).
+//!
+//! The server-side copy of the module's events: `POST /api/collect` ([`routes::collect`])
+//! stores them ([`delivery::store`]) for the background worker ([`delivery`]) that sends them
+//! to the Meta Conversions API and the GA4 Measurement Protocol; [`sites`] holds its settings,
+//! [`destination_standin`] stands in for both destinations (binary
+//! `altegio-destination-standin`).
 
 pub mod activation;
 pub mod config;
 pub mod db;
+pub mod delivery;
+pub mod destination_standin;
 pub mod error;
 pub mod json;
 pub mod partner_api;
+pub mod rate_limit;
 pub mod routes;
 pub mod salon_ids;
 pub mod signature;
+pub mod sites;
 pub mod standin;
 pub mod state;
 

@@ -32,6 +32,7 @@ async fn main() -> ExitCode {
         application_id = config.application_id,
         webhook_url = %config.webhook_url(),
         cors_origins = ?config.cors_origins,
+        collect = ?config.collect,
         "starting"
     );
     let state = match AppState::new(config) {

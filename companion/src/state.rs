@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::activation::Activator;
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::delivery::CollectState;
 use crate::partner_api::PartnerApi;
 
 /// Why the server could not be assembled.
@@ -32,6 +33,8 @@ pub struct AppState {
     pub db: Db,
     /// Connects locations.
     pub activator: Activator,
+    /// `/api/collect`'s rate limiter and the delivery worker's wake-up.
+    pub collect: CollectState,
 }
 
 impl AppState {
@@ -42,7 +45,9 @@ impl AppState {
             source,
         })?;
         let api = PartnerApi::new(&config)?;
+        let collect = CollectState::start(&config.collect, db.clone())?;
         Ok(Self {
+            collect,
             activator: Activator::new(db.clone(), api),
             db,
             config: Arc::new(config),

@@ -5,13 +5,14 @@ use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use super::destinations::{mint_event_id, send_ga4, send_meta};
+use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
 use super::js::{self, Function, MessageEvent};
 use super::listener::Listener;
 use crate::event::{Problem, Rule};
 use crate::limits::MAX_JSON;
+use crate::meta::MetaEvent;
 use crate::options;
-use crate::pipeline::{Destination, Pipeline, Verdict};
+use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::prelude::*;
 use crate::report::{identity_json, stats_json, verdict_json};
 use crate::text::concat;
@@ -30,7 +31,7 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
         Problem::new(
             path,
             Rule::Unsupported,
-            "cannot be read as JSON (it holds a cycle or a BigInt)",
+            "cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)",
         )
     })?;
     let Some(text) = text.as_string() else {
@@ -44,6 +45,16 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
         ));
     }
     json::parse(&text, path)
+}
+
+/// Logs a failed tag call that no verdict carries (consent commands, released events).
+fn report_failure(result: Result<(), String>) {
+    if let Err(why) = result {
+        js::console_warn(
+            &concat(&["[altegio-analytics] ", &why]),
+            &JsValue::UNDEFINED,
+        );
+    }
 }
 
 /// A JSON text the module wrote, as a JavaScript value.
@@ -114,19 +125,15 @@ impl Engine {
     /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
     /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
     fn finish(&self, mut verdict: Verdict) -> JsValue {
-        if verdict.ok() {
-            if let (Some(ga4), Some(id)) = (&verdict.ga4, &self.ga4_id) {
-                let result = send_ga4(id, ga4);
-                self.delivered(&mut verdict, Destination::Ga4, result);
-            }
-            if let Some(meta) = &mut verdict.meta {
-                let event_id = meta
-                    .event_id
-                    .get_or_insert_with(|| mint_event_id(&meta.name))
-                    .clone();
-                let result = send_meta(meta, &event_id);
-                self.delivered(&mut verdict, Destination::Meta, result);
-            }
+        let ga4 = match (verdict.ga4_now(), &self.ga4_id) {
+            (Some(event), Some(id)) => Some(send_ga4(id, event)),
+            _ => None,
+        };
+        if let Some(result) = ga4 {
+            self.delivered(&mut verdict, Destination::Ga4, result);
+        }
+        if let Some(result) = verdict.meta_now().map(send_meta_minting_id) {
+            self.delivered(&mut verdict, Destination::Meta, result);
         }
         let js = to_js(&verdict_json(&verdict));
         if self.debug {
@@ -139,6 +146,15 @@ impl Engine {
         }
         js
     }
+}
+
+/// `fbq` for a Meta event, minting its `eventID` first when the widget gave none.
+fn send_meta_minting_id(meta: &mut MetaEvent) -> Result<(), String> {
+    let event_id = meta
+        .event_id
+        .get_or_insert_with(|| mint_event_id(&meta.name))
+        .clone();
+    send_meta(meta, &event_id)
 }
 
 /// One console line per verdict: what, where it went, and why not.
@@ -202,6 +218,12 @@ impl BookingAnalytics {
             return Err(JsError::new("onVerdict: expected a function"));
         };
         let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
+        if let Some(consent) = &checked.config.consent {
+            // The defaults go out first, so that the tags know the state before any event.
+            let default = concat(&[r#"["consent","default","#, &consent.gtag_state_json(), "]"]);
+            report_failure(gtag(&default));
+            report_failure(fbq_consent(consent.meta_granted()));
+        }
         Ok(BookingAnalytics {
             engine: Rc::new(Engine {
                 pipeline: RefCell::new(Pipeline::new(checked.config)),
@@ -211,6 +233,52 @@ impl BookingAnalytics {
             }),
             listener: RefCell::new(None),
         })
+    }
+
+    /// Applies the visitor's consent decision (Consent Mode v2 signals, `"granted"` or
+    /// `"denied"`): tells the tags (`gtag('consent', 'update', update)`, and
+    /// `fbq('consent', 'grant' | 'revoke')` when `ad_storage` is named), then sends the events
+    /// that waited for it, in order, or drops them (counted) where consent was denied.
+    /// Throws an `Error` naming a bad signal.
+    pub fn consent(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: JsValue,
+    ) -> Result<(), JsError> {
+        let value = read(&update, "consent").map_err(|p| JsError::new(&p.message))?;
+        let (meta_named, released) = self
+            .engine
+            .pipeline
+            .try_borrow_mut()
+            .map_err(|_| JsError::new(REENTERED))?
+            .update_consent(&value)
+            .map_err(|why| JsError::new(&why))?;
+        let mut command = String::from(r#"["consent","update","#);
+        json::push_value(&mut command, &value);
+        command.push(']');
+        report_failure(gtag(&command));
+        if meta_named {
+            let granted = self
+                .engine
+                .pipeline
+                .try_borrow()
+                .map(|p| p.consent().meta_granted());
+            report_failure(fbq_consent(granted.unwrap_or(false)));
+        }
+        for held in released {
+            let (destination, result) = match held {
+                Held::Ga4(event) => match &self.engine.ga4_id {
+                    Some(id) => (Destination::Ga4, send_ga4(id, &event)),
+                    None => continue,
+                },
+                Held::Meta(mut event) => (Destination::Meta, send_meta_minting_id(&mut event)),
+            };
+            let delivered = result.is_ok();
+            report_failure(result);
+            if let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() {
+                pipeline.count_delivery(destination, delivered);
+            }
+        }
+        Ok(())
     }
 
     /// Starts receiving the widget's `message` events (only from `widgetOrigins`). Calling it
@@ -241,9 +309,11 @@ impl BookingAnalytics {
     }
 
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
-    #[wasm_bindgen(js_name = clientId)]
-    pub fn client_id(&self) -> Option<String> {
-        current_identity().ga_client_id
+    #[wasm_bindgen(js_name = clientId, unchecked_return_type = "string | null")]
+    pub fn client_id(&self) -> JsValue {
+        current_identity()
+            .ga_client_id
+            .map_or(JsValue::NULL, |id| JsValue::from_str(&id))
     }
 
     /// The visitor's identifiers: GA client ID, `_fbp`, and `_fbc` (from the cookie, or minted

@@ -23,10 +23,11 @@ fn arguments(json: &str) -> Result<JsValue, String> {
     js::json_parse(json).map_err(|e| threw("JSON.parse", &e))
 }
 
-/// `gtag('event', name, {...params, send_to})`, or the same arguments pushed onto
-/// `window.dataLayer` (created when absent) when the page has no gtag.
-pub fn send_ga4(measurement_id: &str, event: &Ga4Event) -> Result<(), String> {
-    let args = arguments(&gtag_arguments_json(measurement_id, event))?;
+/// `gtag(...args)` with the arguments as JSON, or the same arguments pushed onto
+/// `window.dataLayer` (created when absent) as an `arguments` object when the page has no gtag:
+/// what gtag itself does, so gtag.js and Google Tag Manager both read it.
+pub fn gtag(arguments_json: &str) -> Result<(), String> {
+    let args = arguments(arguments_json)?;
     let gtag = js::global("gtag");
     if gtag.is_function() {
         return js::reflect_apply(&gtag, &JsValue::UNDEFINED, &args)
@@ -49,6 +50,28 @@ pub fn send_ga4(measurement_id: &str, event: &Ga4Event) -> Result<(), String> {
         .call1(&layer, &js::to_arguments(&args))
         .map(drop)
         .map_err(|e| threw("dataLayer.push", &e))
+}
+
+/// `gtag('event', name, {...params, send_to})` (or its `dataLayer` form).
+pub fn send_ga4(measurement_id: &str, event: &Ga4Event) -> Result<(), String> {
+    gtag(&gtag_arguments_json(measurement_id, event))
+}
+
+/// `fbq('consent', 'grant' | 'revoke')`, when the page has fbq (a page without the pixel has
+/// nothing to tell).
+pub fn fbq_consent(granted: bool) -> Result<(), String> {
+    let fbq = js::global("fbq");
+    if !fbq.is_function() {
+        return Ok(());
+    }
+    let args = arguments(if granted {
+        r#"["consent","grant"]"#
+    } else {
+        r#"["consent","revoke"]"#
+    })?;
+    js::reflect_apply(&fbq, &JsValue::UNDEFINED, &args)
+        .map(drop)
+        .map_err(|e| threw("fbq", &e))
 }
 
 /// `fbq('track' | 'trackCustom', name, params, {eventID})`.

@@ -2,6 +2,7 @@
 //! (one call each way); the core does the rest.
 
 mod analytics;
+mod connect;
 mod destinations;
 mod js;
 mod listener;

@@ -39,8 +39,35 @@ export interface BookingAnalyticsOptions {
   strict?: boolean;
   /** Log every verdict to the console with its reasons (default `false`). */
   debug?: boolean;
+  /**
+   * Consent Mode v2. Without it the site manages no consent and every event is sent. With it,
+   * the defaults go to gtag (`gtag('consent', 'default', …)`) and fbq at once, and events wait
+   * in memory until `consent(update)` decides: `basic` holds everything back, `advanced` sends
+   * GA4 events at once with the consent state set (Meta still waits). GA4 needs
+   * `analytics_storage`, Meta `ad_storage`.
+   */
+  consent?: ConsentOptions;
   /** Called with every verdict: `track` calls and window messages, ignored ones included. */
   onVerdict?: (verdict: Verdict) => void;
+}
+
+/** A Consent Mode v2 signal's value. */
+export type ConsentSignal = "granted" | "denied";
+
+/** The four Consent Mode v2 signals; a change names only those that change. */
+export interface ConsentUpdate {
+  ad_storage?: ConsentSignal;
+  analytics_storage?: ConsentSignal;
+  ad_user_data?: ConsentSignal;
+  ad_personalization?: ConsentSignal;
+}
+
+/** The `consent` option. */
+export interface ConsentOptions {
+  /** `"basic"` (default): nothing is sent before consent; `"advanced"`: GA4 gets cookieless pings. */
+  mode?: "basic" | "advanced";
+  /** The state before the visitor decides; signals not named are `"denied"`. */
+  default?: ConsentUpdate;
 }
 
 /** A destination the module forwards to. */
@@ -81,6 +108,8 @@ export interface Verdict {
   } | null;
   /** The destinations that took the event. */
   forwarded: Destination[];
+  /** The destinations whose call waits, in memory, for the visitor's consent decision. */
+  waiting: Destination[];
   /** Why it was rejected or ignored. */
   problems: Problem[];
   /** What was changed or failed without rejecting it (PII removed, a value cut, fbq missing). */
@@ -96,6 +125,8 @@ export interface Stats {
   ignoredBy: { origin: number; shape: number; duplicate: number };
   forwarded: { ga4: number; meta: number };
   failed: { ga4: number; meta: number };
+  /** Calls held until the visitor decides, and calls dropped for want of consent. */
+  consent: { waiting: number; dropped: number };
 }
 
 /** The visitor's identifiers on this site. */

@@ -1,6 +1,7 @@
 //! The HTTP surface: [`app`] assembles every route and layer around an [`AppState`].
 
 pub mod callback;
+pub mod collect;
 pub mod connect;
 pub mod locations;
 pub mod pages;
@@ -27,6 +28,7 @@ use crate::state::AppState;
 /// The companion's router: API, registration page, module package and static files.
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
+    let collect_routes = collect::router(state.clone());
     let api = Router::new()
         .route("/api/connect", post(connect::connect))
         .route("/api/altegio/callback", post(callback::callback))
@@ -49,6 +51,8 @@ pub fn app(state: AppState) -> Router {
     if let Some(cors) = cors_layer(&config.cors_origins) {
         router = router.layer(cors);
     }
+    // Merged after the CORS layer: /api/collect answers CORS for each site's own origins.
+    let router = router.merge(collect_routes);
     router
         .layer(SetResponseHeaderLayer::if_not_present(
             X_CONTENT_TYPE_OPTIONS,

@@ -1,0 +1,248 @@
+//! Consent Mode v2: what each destination may receive before and after the visitor decides.
+//!
+//! - With no `consent` option the site manages no consent, and everything is sent.
+//! - `basic` mode: an event waits (in memory only: storing it on the device would itself need
+//!   consent) until its destination's signal is decided; granted → sent in order, denied →
+//!   dropped and counted.
+//! - `advanced` mode: as Google's advanced mode, GA4 receives events at once with the consent
+//!   state set (gtag.js then sends cookieless pings while `analytics_storage` is denied);
+//!   Meta still waits, since its pixel sets cookies.
+//!
+//! GA4 needs `analytics_storage`; Meta Pixel needs `ad_storage`.
+
+use crate::json::Object;
+use crate::pipeline::Destination;
+use crate::prelude::*;
+use crate::text::concat;
+use crate::value::Value;
+
+/// The four Consent Mode v2 signals, in the order gtag lists them.
+pub const SIGNALS: [&str; 4] = [
+    "ad_storage",
+    "analytics_storage",
+    "ad_user_data",
+    "ad_personalization",
+];
+
+/// Most events held while waiting for a decision; beyond it the oldest is dropped (counted).
+pub const MAX_WAITING: usize = 100;
+
+/// How events are held back before consent is granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Nothing goes to a destination before its consent is granted.
+    Basic,
+    /// GA4 receives events at once, with the consent state set; Meta waits.
+    Advanced,
+}
+
+/// What may happen to an event at a destination now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// Send it.
+    Send,
+    /// Hold it until the visitor decides.
+    Wait,
+    /// Drop it: consent was denied.
+    Drop,
+}
+
+/// The consent state: each signal granted (`true`) or denied, and whether the visitor decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    /// `basic` or `advanced`.
+    pub mode: Mode,
+    /// Granted flags, in the order of `SIGNALS`.
+    pub granted: [bool; 4],
+    /// Whether `consent()` has been called (a decision, not the default).
+    pub decided: bool,
+}
+
+fn index(signal: &str) -> Option<usize> {
+    SIGNALS.iter().position(|s| *s == signal)
+}
+
+fn signal_value(value: &Value, path: &str) -> Result<bool, String> {
+    match value.as_str() {
+        Some("granted") => Ok(true),
+        Some("denied") => Ok(false),
+        _ => Err(concat(&[path, ": expected \"granted\" or \"denied\""])),
+    }
+}
+
+/// Reads `{ad_storage?, analytics_storage?, ad_user_data?, ad_personalization?}` onto
+/// `granted`; `path` names the object in errors.
+fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(), String> {
+    let Value::Object(entries) = value else {
+        return Err(concat(&[path, ": expected an object of consent signals"]));
+    };
+    for (key, v) in entries {
+        let field = concat(&[path, ".", key]);
+        let i = index(key).ok_or_else(|| {
+            concat(&[&field, ": unknown consent signal (known: ad_storage, analytics_storage, ad_user_data, ad_personalization)"])
+        })?;
+        if let Some(slot) = granted.get_mut(i) {
+            *slot = signal_value(v, &field)?;
+        }
+    }
+    Ok(())
+}
+
+impl Consent {
+    /// Reads the `consent` option: `{mode?: "basic" | "advanced", default?: {signal: ...}}`.
+    /// Signals the default does not name are denied.
+    pub fn from_option(value: &Value) -> Result<Consent, String> {
+        let Value::Object(entries) = value else {
+            return Err("consent: expected an object {mode, default}".to_string());
+        };
+        let mut consent = Consent {
+            mode: Mode::Basic,
+            granted: [false; 4],
+            decided: false,
+        };
+        for (key, v) in entries {
+            match key.as_str() {
+                "mode" => {
+                    consent.mode = match v.as_str() {
+                        Some("basic") => Mode::Basic,
+                        Some("advanced") => Mode::Advanced,
+                        _ => {
+                            return Err(
+                                "consent.mode: expected \"basic\" or \"advanced\"".to_string()
+                            )
+                        }
+                    }
+                }
+                "default" => apply_signals(v, "consent.default", &mut consent.granted)?,
+                other => {
+                    return Err(concat(&[
+                        "consent.",
+                        other,
+                        ": unknown option (known: mode, default)",
+                    ]))
+                }
+            }
+        }
+        Ok(consent)
+    }
+
+    /// The state before any consent management: everything granted and decided.
+    pub fn unmanaged() -> Consent {
+        Consent {
+            mode: Mode::Basic,
+            granted: [true; 4],
+            decided: true,
+        }
+    }
+
+    fn is_granted(&self, signal: &str) -> bool {
+        index(signal)
+            .and_then(|i| self.granted.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// What may happen now to an event bound for `destination`.
+    pub fn gate(&self, destination: Destination) -> Gate {
+        let (signal, advanced_sends) = match destination {
+            Destination::Ga4 => ("analytics_storage", true),
+            Destination::Meta => ("ad_storage", false),
+        };
+        if self.is_granted(signal) || (advanced_sends && self.mode == Mode::Advanced) {
+            Gate::Send
+        } else if self.decided {
+            Gate::Drop
+        } else {
+            Gate::Wait
+        }
+    }
+
+    /// Applies a `consent(update)` call: the named signals change, the visitor has decided.
+    /// Returns whether `ad_storage` was named (then Meta gets `fbq('consent', …)`).
+    pub fn update(&mut self, update: &Value) -> Result<bool, String> {
+        apply_signals(update, "consent", &mut self.granted)?;
+        self.decided = true;
+        Ok(update.get("ad_storage").is_some())
+    }
+
+    /// Whether Meta may set cookies (`fbq('consent', 'grant')`) or not (`'revoke'`).
+    pub fn meta_granted(&self) -> bool {
+        self.is_granted("ad_storage")
+    }
+
+    /// `{"ad_storage":"denied",…}`: the state as gtag's consent command takes it.
+    pub fn gtag_state_json(&self) -> String {
+        let mut out = String::new();
+        let mut object = Object::open(&mut out);
+        for (signal, granted) in SIGNALS.iter().zip(self.granted) {
+            object.str(signal, if granted { "granted" } else { "denied" });
+        }
+        object.close();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn option(json: &str) -> Result<Consent, String> {
+        Consent::from_option(&parse(json, "consent").expect("json"))
+    }
+
+    #[test]
+    fn basic_mode_waits_then_sends_or_drops() {
+        let mut consent =
+            option(r#"{"mode":"basic","default":{"analytics_storage":"denied"}}"#).expect("valid");
+        assert_eq!(consent.gate(Destination::Ga4), Gate::Wait);
+        assert_eq!(consent.gate(Destination::Meta), Gate::Wait);
+        let named_ads = consent
+            .update(&parse(r#"{"analytics_storage":"granted"}"#, "u").expect("json"))
+            .expect("valid");
+        assert!(!named_ads);
+        assert_eq!(consent.gate(Destination::Ga4), Gate::Send);
+        assert_eq!(consent.gate(Destination::Meta), Gate::Drop);
+    }
+
+    #[test]
+    fn advanced_mode_sends_to_ga4_at_once_but_holds_meta() {
+        let consent = option(r#"{"mode":"advanced"}"#).expect("valid");
+        assert_eq!(consent.gate(Destination::Ga4), Gate::Send);
+        assert_eq!(consent.gate(Destination::Meta), Gate::Wait);
+        assert_eq!(
+            consent.gtag_state_json(),
+            r#"{"ad_storage":"denied","analytics_storage":"denied","ad_user_data":"denied","ad_personalization":"denied"}"#
+        );
+    }
+
+    #[test]
+    fn without_consent_management_everything_is_sent() {
+        let consent = Consent::unmanaged();
+        assert_eq!(consent.gate(Destination::Ga4), Gate::Send);
+        assert_eq!(consent.gate(Destination::Meta), Gate::Send);
+    }
+
+    #[test]
+    fn bad_consent_options_name_the_field() {
+        assert_eq!(
+            option(r#"{"mode":"strict"}"#),
+            Err("consent.mode: expected \"basic\" or \"advanced\"".into())
+        );
+        assert_eq!(
+            option(r#"{"default":{"analytics_storage":"yes"}}"#),
+            Err("consent.default.analytics_storage: expected \"granted\" or \"denied\"".into())
+        );
+        assert!(option(r#"{"default":{"analytics":"granted"}}"#)
+            .expect_err("unknown")
+            .starts_with("consent.default.analytics: unknown consent signal"));
+        assert_eq!(
+            option("[]"),
+            Err("consent: expected an object {mode, default}".into())
+        );
+        let mut consent = Consent::unmanaged();
+        assert!(consent
+            .update(&parse(r#"{"ad_storage":1}"#, "u").expect("json"))
+            .is_err());
+    }
+}

@@ -1,0 +1,209 @@
+// The end-to-end harness: the demo's servers on free 127.0.0.1 ports, and headless Chromium.
+//
+// - the stand-in for Altegio's partner API (`altegio-partner-standin`);
+// - the companion on a fresh SQLite file in a temporary directory, serving www/ (plus the
+//   runtime demo-config.js that scripts/demo.sh also writes) and pkg/;
+// - the booking-widget stand-in (www/widget/) on a second origin;
+// - a third origin serving tests/e2e/fixtures/ (a forger, a stand-in for Altegio's app page).
+//
+// Assumes `npm run build` ran (pkg/web, pkg/register); builds the companion binaries with
+// cargo when they are missing (ALTEGIO_E2E_BIN_DIR points elsewhere if wanted).
+import { execFileSync, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The demo's partner token and app ID (the same as scripts/demo.sh uses). */
+export const PARTNER_TOKEN = "demo-partner-token-not-a-secret";
+export const APPLICATION_ID = 4242;
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--no-first-run", "--disable-quic",
+];
+
+/** Headless Debian Chromium. */
+export function launchBrowser() {
+  return chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/**
+ * Waits until `check()` returns a truthy value (polled), or fails with `what` after a
+ * generous safety timeout. Returns that value.
+ */
+export async function until(what, check, { timeoutMs = 30_000, everyMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** A registration query as Altegio sends it: `salon_ids[]` and signed user data. */
+export function signedRegisterQuery(salonIds, token = PARTNER_TOKEN) {
+  const user = {
+    id: 90211, name: "Marta Lange", phone: "+4930123456", email: "owner@studio-bloom.example",
+    is_approved: true, salon_name: "Studio Bloom",
+  };
+  const json = Buffer.from(JSON.stringify(user));
+  const sign = createHmac("sha256", token).update(json).digest("hex");
+  const ids = salonIds.map((id) => `salon_ids%5B%5D=${id}`).join("&");
+  return `${ids}&user_data=${encodeURIComponent(json.toString("base64"))}&user_data_sign=${sign}`;
+}
+
+const MIME = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+};
+
+/** A static file server for `dir` on a free 127.0.0.1 port. */
+async function staticServer(dir) {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const file = normalize(join(dir, path.endsWith("/") ? `${path}index.html` : path));
+    if (!file.startsWith(dir + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": MIME[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** A port that was free a moment ago. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function binaries() {
+  const dir = process.env.ALTEGIO_E2E_BIN_DIR ?? join(root, "target", "debug");
+  const companion = join(dir, "altegio-companion");
+  const standin = join(dir, "altegio-partner-standin");
+  if (!existsSync(companion) || !existsSync(standin)) {
+    execFileSync("cargo", ["build", "-p", "altegio-companion", "--bins", "--locked"], { cwd: root, stdio: "inherit" });
+  }
+  return { companion, standin };
+}
+
+/** Spawns a server; its output is kept for error messages. */
+function start(command, args, env) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  child.output = "";
+  child.stdout.on("data", (d) => { child.output += d; });
+  child.stderr.on("data", (d) => { child.output += d; });
+  return child;
+}
+
+function alive(child, name) {
+  if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${child.output}`);
+}
+
+/**
+ * Starts everything. `frameAncestors` adds origins allowed to frame the companion's pages.
+ * Returns the origins, the stand-in's recorded requests, and `stop()`.
+ */
+export async function startDemo({ frameAncestors = [] } = {}) {
+  for (const dir of ["web", "register"]) {
+    if (!existsSync(join(root, "pkg", dir, "altegio_analytics.js"))) {
+      throw new Error(`pkg/${dir} is missing: run \`npm run build\` first`);
+    }
+  }
+  const bin = binaries();
+  const tmp = mkdtempSync(join(tmpdir(), "altegio-e2e-"));
+  const children = [];
+  const servers = [];
+  const stop = async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+    await Promise.all(servers.map((s) => s.close()));
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const widget = await staticServer(join(root, "www", "widget"));
+    servers.push(widget);
+    const third = await staticServer(join(root, "tests", "e2e", "fixtures"));
+    servers.push(third);
+
+    const standinProcess = start(bin.standin, ["--listen", "127.0.0.1:0"], { ALTEGIO_STANDIN_PARTNER_TOKEN: PARTNER_TOKEN });
+    children.push(standinProcess);
+    const standin = await until("the partner API stand-in", () => {
+      alive(standinProcess, "altegio-partner-standin");
+      return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(standinProcess.output)?.[1];
+    });
+
+    const sitePort = await freePort();
+    const site = `http://127.0.0.1:${sitePort}`;
+    // The site: www/ linked in, plus the runtime settings scripts/demo.sh writes too.
+    const www = join(tmp, "www");
+    mkdirSync(www);
+    for (const entry of readdirSync(join(root, "www"))) symlinkSync(join(root, "www", entry), join(www, entry));
+    writeFileSync(join(www, "demo-config.js"), `window.DEMO_CONFIG = ${JSON.stringify({
+      widgetOrigin: widget.origin,
+      registerUrl: `/register?${signedRegisterQuery([1001, 1002, 1003])}`,
+    })};\n`);
+
+    const companionProcess = start(bin.companion, [
+      "--listen", `127.0.0.1:${sitePort}`,
+      "--database", join(tmp, "companion.sqlite"),
+      "--altegio-api", standin,
+      "--application-id", String(APPLICATION_ID),
+      "--public-url", site,
+      "--www-dir", www,
+      "--pkg-dir", join(root, "pkg"),
+      "--frame-ancestors", ["https://app.alteg.io", ...frameAncestors].join(" "),
+      "--retry-base-ms", "50",
+    ], { ALTEGIO_COMPANION_PARTNER_TOKEN: PARTNER_TOKEN });
+    children.push(companionProcess);
+    await until("the companion", async () => {
+      alive(companionProcess, "altegio-companion");
+      return (await fetch(`${site}/api/locations`)).ok;
+    });
+
+    return {
+      site,
+      widget: widget.origin,
+      third: third.origin,
+      standin,
+      /** The stand-in's recorded requests (Authorization redacted). */
+      requests: async () => (await (await fetch(`${standin}/__standin/requests`)).json()).requests,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
