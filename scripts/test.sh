@@ -26,6 +26,8 @@ cargo test --workspace --locked
 step "browser and Node tests of the wasm module (headless Chromium)"
 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/pkg-config/webdriver.json" \
   wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" -- --locked
+# The Node-only suite: a browser run skips it (it is not configured for browsers).
+wasm-pack test --node -- --locked --test node_api
 
 step "npm package build and size budget"
 npm run build --silent
