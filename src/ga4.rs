@@ -105,7 +105,7 @@ pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
 }
 
 /// Why GA4 would refuse a parameter name, if it would.
-pub(crate) fn param_name_problem(name: &str) -> Option<&'static str> {
+pub fn param_name_problem(name: &str) -> Option<&'static str> {
     if crate::text::char_count(name) > MAX_NAME_LENGTH {
         Some("not sent to GA4: parameter names have at most 40 characters")
     } else if !is_name_syntax(name) {

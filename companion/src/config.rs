@@ -222,7 +222,11 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-fn err(flag: &'static str, env: &'static str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn err(
+    flag: &'static str,
+    env: &'static str,
+    problem: impl Into<String>,
+) -> ConfigError {
     ConfigError {
         flag,
         env,
@@ -275,12 +279,14 @@ fn http_url(raw: &str, flag: &'static str, env: &'static str) -> Result<String, 
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// Checks one CORS origin and returns it as `scheme://host[:port]`.
-fn origin(raw: &str) -> Result<String, ConfigError> {
-    const FLAG: &str = "--cors-origin";
-    const ENV: &str = "ALTEGIO_COMPANION_CORS_ORIGIN";
-    let url =
-        Url::parse(raw).map_err(|e| err(FLAG, ENV, format!("not an origin ({e}): {raw:?}")))?;
+/// Checks an origin given by `flag` / `env` and returns it as `scheme://host[:port]`.
+pub(crate) fn parse_origin(
+    raw: &str,
+    flag: &'static str,
+    env: &'static str,
+) -> Result<String, ConfigError> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| err(flag, env, format!("not an origin ({e}): {raw:?}")))?;
     let ok = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some()
         && url.path() == "/"
@@ -290,14 +296,14 @@ fn origin(raw: &str) -> Result<String, ConfigError> {
         && url.password().is_none();
     if !ok {
         return Err(err(
-            FLAG,
-            ENV,
+            flag,
+            env,
             format!("expected an origin like https://example.com, got {raw:?}"),
         ));
     }
     let origin = url.origin().ascii_serialization();
     HeaderValue::from_str(&origin)
-        .map_err(|_| err(FLAG, ENV, format!("not a valid header value: {raw:?}")))?;
+        .map_err(|_| err(flag, env, format!("not a valid header value: {raw:?}")))?;
     Ok(origin)
 }
 
@@ -392,7 +398,7 @@ impl Config {
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
         {
-            let o = origin(raw)?;
+            let o = parse_origin(raw, "--cors-origin", "ALTEGIO_COMPANION_CORS_ORIGIN")?;
             if !cors_origins.contains(&o) {
                 cors_origins.push(o);
             }

@@ -57,19 +57,25 @@ where
     }
 }
 
-/// `application/json` or any `application/*+json`, parameters (charset) ignored.
-fn is_json(content_type: Option<&str>) -> bool {
-    let Some(ct) = content_type else {
-        return false;
-    };
-    let essence = ct
+/// The media type of a `Content-Type` value: lower-cased, parameters (charset) dropped.
+pub(crate) fn media_type(content_type: &str) -> String {
+    content_type
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
+        .to_ascii_lowercase()
+}
+
+/// `application/json` or any `application/*+json` (a media type from `media_type`).
+pub(crate) fn is_json_media_type(essence: &str) -> bool {
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether a `Content-Type` header announces JSON.
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| is_json_media_type(&media_type(ct)))
 }
 
 /// Deserializes `bytes` into `T`, naming the offending field on failure.

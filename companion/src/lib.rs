@@ -34,3 +34,15 @@ pub mod state;
 
 pub use routes::app;
 pub use state::AppState;
+
+/// Logs to stderr for the binaries: `RUST_LOG` filters (default `info`), colours on a terminal.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}

@@ -5,17 +5,10 @@ use std::process::ExitCode;
 use altegio_companion::config::{Cli, Config};
 use altegio_companion::{app, AppState};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    altegio_companion::init_logging();
 
     let config = match Config::from_cli(Cli::parse()) {
         Ok(c) => c,

@@ -15,12 +15,11 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use axum::http::HeaderValue;
 use clap::Args;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::config::{ConfigError, Secret};
+use crate::config::{err, parse_origin, ConfigError, Secret};
 
 /// Meta's Graph API base used when `--meta-api` is not given.
 pub const DEFAULT_META_API: &str = "https://graph.facebook.com/v21.0";
@@ -283,42 +282,10 @@ impl Default for CollectConfig {
     }
 }
 
-fn err(flag: &'static str, env: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        flag,
-        env,
-        problem: problem.into(),
-    }
-}
-
 const SITE_FLAG: &str = "--site";
 const SITE_ENV: &str = "ALTEGIO_COMPANION_SITE";
 const FILE_FLAG: &str = "--sites-file";
 const FILE_ENV: &str = "ALTEGIO_COMPANION_SITES_FILE";
-
-/// Checks an origin and returns it as `scheme://host[:port]`.
-fn origin(raw: &str, flag: &'static str, env: &'static str) -> Result<String, ConfigError> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| err(flag, env, format!("not an origin ({e}): {raw:?}")))?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some()
-        && url.path() == "/"
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if !ok {
-        return Err(err(
-            flag,
-            env,
-            format!("expected an origin like https://example.com, got {raw:?}"),
-        ));
-    }
-    let origin = url.origin().ascii_serialization();
-    HeaderValue::from_str(&origin)
-        .map_err(|_| err(flag, env, format!("not a valid header value: {raw:?}")))?;
-    Ok(origin)
-}
 
 /// Checks a site's ID, key and origins; origins are normalised and de-duplicated.
 fn check_site(mut site: Site, flag: &'static str, env: &'static str) -> Result<Site, ConfigError> {
@@ -356,7 +323,7 @@ fn check_site(mut site: Site, flag: &'static str, env: &'static str) -> Result<S
     }
     let mut origins = Vec::new();
     for raw in &site.origins {
-        let o = origin(raw, flag, env)?;
+        let o = parse_origin(raw, flag, env)?;
         if !origins.contains(&o) {
             origins.push(o);
         }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use altegio_companion::destination_standin::{parse_replies, Destination, DestinationStandin};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// A stand-in for Meta's Conversions API and GA4's Measurement Protocol: records every call
 /// and answers as scripted.
@@ -48,13 +47,7 @@ fn configure(standin: &DestinationStandin, args: &Args) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    altegio_companion::init_logging();
     let args = Args::parse();
     let standin = DestinationStandin::new();
     if let Err(e) = configure(&standin, &args) {

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use altegio_companion::standin::{Behaviour, Standin};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// A stand-in for Altegio's partner API: activations, status, recorded requests.
 #[derive(Parser)]
@@ -41,13 +40,7 @@ fn parse_script(s: &str) -> Result<(i64, Behaviour), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    altegio_companion::init_logging();
     let args = Args::parse();
     if args.partner_token.trim().is_empty() {
         eprintln!(

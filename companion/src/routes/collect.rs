@@ -24,6 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use subtle::ConstantTimeEq;
 
+use altegio_analytics::ga4;
+
 use crate::delivery::store::NewEvent;
 use crate::delivery::{now_ms, StoredClient, StoredEvent, StoredForm, StoredUserData};
 use crate::error::{self, AppError};
@@ -34,29 +36,6 @@ use crate::state::AppState;
 pub const MAX_EVENTS: usize = 25;
 /// Characters of an `event_id` at most.
 pub const MAX_EVENT_ID: usize = 100;
-
-/// GA4 event names that are reserved (FACTS §3); `notification_*` is checked as a prefix.
-const GA4_RESERVED: &[&str] = &[
-    "ad_activeview",
-    "ad_click",
-    "ad_exposure",
-    "ad_impression",
-    "ad_query",
-    "adunit_exposure",
-    "app_clear_data",
-    "app_install",
-    "app_remove",
-    "app_update",
-    "error",
-    "first_open",
-    "first_visit",
-    "in_app_purchase",
-    "os_update",
-    "screen_view",
-    "session_start",
-    "user_engagement",
-];
-const GA4_RESERVED_PREFIXES: &[&str] = &["google_", "ga_", "firebase_", "notification_"];
 
 /// The collect routes, with their own CORS handling (the site's origins, not `--cors-origin`).
 pub fn router(state: AppState) -> Router {
@@ -248,15 +227,8 @@ fn acceptable_content_type(headers: &HeaderMap) -> bool {
     let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || essence == "text/plain"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = crate::json::media_type(ct);
+    essence == "text/plain" || crate::json::is_json_media_type(&essence)
 }
 
 async fn handle(
@@ -403,42 +375,25 @@ fn is_sha256_hex(s: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn ga4_name_ok(name: &str) -> bool {
-    let mut chars = name.chars();
-    name.len() <= 40
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
+/// The GA4 rules are the module's own (`altegio_analytics::ga4`), so that the companion
+/// refuses exactly what the browser side would never send.
 fn check_ga4(field: &str, form: &FormIn) -> Result<(), AppError> {
-    if !ga4_name_ok(&form.name) {
-        return Err(invalid(
-            format!("{field}.name"),
-            "expected at most 40 letters, digits or underscores, starting with a letter",
-        ));
+    if let Err((_, why)) = ga4::check_event_name(&form.name) {
+        return Err(invalid(format!("{field}.name"), why));
     }
-    let lower = form.name.to_ascii_lowercase();
-    if GA4_RESERVED.contains(&lower.as_str())
-        || GA4_RESERVED_PREFIXES.iter().any(|p| lower.starts_with(p))
-    {
-        return Err(invalid(
-            format!("{field}.name"),
-            format!("{:?} is reserved by GA4", form.name),
-        ));
-    }
-    if form.params.len() > 25 {
+    if form.params.len() > ga4::MAX_PARAMS {
         return Err(invalid(format!("{field}.params"), "at most 25 parameters"));
     }
     for (k, v) in &form.params {
         let f = format!("{field}.params.{k}");
-        if !ga4_name_ok(k) {
+        if ga4::param_name_problem(k).is_some() {
             return Err(invalid(
                 f,
-                "parameter names are at most 40 letters, digits or underscores, starting with a letter",
+                "parameter names are at most 40 letters, digits or underscores, starting with a letter, without a reserved prefix",
             ));
         }
         match v {
-            Value::String(s) if s.chars().count() <= 100 => {}
+            Value::String(s) if s.chars().count() <= ga4::MAX_VALUE_LENGTH => {}
             Value::String(_) => return Err(invalid(f, "string values are at most 100 characters")),
             Value::Number(_) | Value::Bool(_) => {}
             _ => return Err(invalid(f, "expected a string, number or boolean")),
@@ -626,14 +581,14 @@ mod tests {
 
     #[test]
     fn ga4_names() {
-        assert!(ga4_name_ok("booking_created"));
-        assert!(!ga4_name_ok("1abc"));
-        assert!(!ga4_name_ok("a-b"));
-        assert!(!ga4_name_ok(&"a".repeat(41)));
         let form = |name: &str| FormIn {
             name: name.into(),
             params: Map::new(),
         };
+        assert!(check_ga4("g", &form("booking_created")).is_ok());
+        assert!(check_ga4("g", &form("1abc")).is_err());
+        assert!(check_ga4("g", &form("a-b")).is_err());
+        assert!(check_ga4("g", &form(&"a".repeat(41))).is_err());
         assert!(check_ga4("g", &form("session_start")).is_err());
         assert!(check_ga4("g", &form("google_x")).is_err());
         assert!(check_ga4("g", &form("notification_open")).is_err());
