@@ -259,7 +259,9 @@ fn flatten_errors(v: &Value, key: Option<&str>, out: &mut Vec<String>) {
     }
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to at most `max` bytes (on a character boundary), with `…` when cut: error texts
+/// from the partner API and the destinations are kept short in the database and in answers.
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_owned();
     }

@@ -211,7 +211,7 @@ pub fn classify(
         let text = String::from_utf8_lossy(body).trim().to_owned();
         (!text.is_empty()).then_some(text)
     });
-    let reason = truncate(
+    let reason = crate::partner_api::truncate(
         &match message {
             Some(m) => format!("HTTP {}: {m}", status.as_u16()),
             None => format!("HTTP {}", status.as_u16()),
@@ -283,17 +283,6 @@ pub fn backoff(policy: &DeliveryPolicy, n: u32) -> Duration {
     )
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
-}
-
 /// `base` with `pairs` appended as its query (form-encoded).
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> Option<reqwest::Url> {
     let mut url = reqwest::Url::parse(base).ok()?;
@@ -313,7 +302,7 @@ fn network_failure(e: reqwest::Error, timeout: Duration) -> CallResult {
             source = s.source();
         }
         return CallResult::Retry {
-            reason: truncate(&text, MAX_REASON),
+            reason: crate::partner_api::truncate(&text, MAX_REASON),
             after: None,
             ambiguous: false,
         };
@@ -328,7 +317,7 @@ fn network_failure(e: reqwest::Error, timeout: Duration) -> CallResult {
             text.push_str(&s.to_string());
             source = s.source();
         }
-        truncate(&text, MAX_REASON)
+        crate::partner_api::truncate(&text, MAX_REASON)
     };
     CallResult::Retry {
         reason,
