@@ -5,7 +5,7 @@
 // report, which is about pkg/web, what partner sites load.
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -17,7 +17,9 @@ run("cargo", [
   "build", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release",
   "--no-default-features",
 ]);
-const wasm = join(root, "target", "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm");
+// Cargo's target directory: CARGO_TARGET_DIR when set (relative to the repository), else target/.
+const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? "target");
+const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm");
 
 const features = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",

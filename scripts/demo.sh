@@ -5,9 +5,10 @@
 #   3. starts the stand-in, the companion (on a fresh SQLite file under target/demo/) serving
 #      the partner site from www/, and the booking-widget stand-in on a second origin;
 #   4. prints the URLs and a signed registration link, and stays up until Ctrl-C.
-# Everything listens on 127.0.0.1 only. Ports default to 8080 (site), 8081 (widget) and 8090
-# (partner API stand-in), or any free port when taken; override with DEMO_SITE_PORT,
-# DEMO_WIDGET_PORT, DEMO_STANDIN_PORT. DEMO_SKIP_SETUP=1 skips setup and the npm build.
+# Everything listens on 127.0.0.1 only. Ports default to 8080 (site), 8081 (widget), 8090
+# (partner API stand-in) and 8091 (Meta/GA4 stand-in, receiving the companion's server-side
+# copies), or any free port when taken; override with DEMO_SITE_PORT, DEMO_WIDGET_PORT,
+# DEMO_STANDIN_PORT, DEMO_DESTINATIONS_PORT. DEMO_SKIP_SETUP=1 skips setup and the npm build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -49,6 +50,7 @@ PY
 site_port=$(port "${DEMO_SITE_PORT:-8080}")
 widget_port=$(port "${DEMO_WIDGET_PORT:-8081}")
 standin_port=$(port "${DEMO_STANDIN_PORT:-8090}")
+destinations_port=$(port "${DEMO_DESTINATIONS_PORT:-8091}")
 if [ "$widget_port" = "$site_port" ] || [ "$standin_port" = "$site_port" ] || [ "$standin_port" = "$widget_port" ]; then
   echo "demo: could not find three distinct free ports; set DEMO_SITE_PORT, DEMO_WIDGET_PORT, DEMO_STANDIN_PORT" >&2
   exit 1
@@ -56,6 +58,14 @@ fi
 site="http://127.0.0.1:$site_port"
 widget="http://127.0.0.1:$widget_port"
 standin="http://127.0.0.1:$standin_port"
+destinations="http://127.0.0.1:$destinations_port"
+if [ "$destinations_port" = "$site_port" ] || [ "$destinations_port" = "$widget_port" ] || [ "$destinations_port" = "$standin_port" ]; then
+  echo "demo: could not find four distinct free ports; set DEMO_DESTINATIONS_PORT" >&2
+  exit 1
+fi
+# The demo site on the companion's /api/collect (a public key: it is in the page anyway).
+collect_site="studio-bloom"
+collect_key="demo-public-key-0123456789"
 
 state="$root/target/demo"
 rm -rf "$state"
@@ -85,6 +95,7 @@ cat >"$state/www/demo-config.js" <<JS
 window.DEMO_CONFIG = {
   widgetOrigin: "$widget",
   registerUrl: "/register?$register_query",
+  companion: { site: "$collect_site", key: "$collect_key" },
 };
 JS
 
@@ -105,7 +116,12 @@ ALTEGIO_STANDIN_PARTNER_TOKEN="$partner_token" \
   "$bin/altegio-partner-standin" --listen "127.0.0.1:$standin_port" >"$state/standin.log" 2>&1 &
 pids+=($!)
 
+"$bin/altegio-destination-standin" --listen "127.0.0.1:$destinations_port" >"$state/destinations.log" 2>&1 &
+pids+=($!)
+
 ALTEGIO_COMPANION_PARTNER_TOKEN="$partner_token" \
+ALTEGIO_COMPANION_META_ACCESS_TOKEN="demo-meta-token" \
+ALTEGIO_COMPANION_GA4_API_SECRET="demo-ga4-secret" \
   "$bin/altegio-companion" \
   --listen "127.0.0.1:$site_port" \
   --database "$state/companion.sqlite" \
@@ -114,7 +130,10 @@ ALTEGIO_COMPANION_PARTNER_TOKEN="$partner_token" \
   --public-url "$site" \
   --www-dir "$state/www" \
   --pkg-dir "$root/pkg" \
-  --retry-base-ms 200 >"$state/companion.log" 2>&1 &
+  --retry-base-ms 200 \
+  --site "id=$collect_site,key=$collect_key,origins=$site" \
+  --meta-api "$destinations/v21.0" --meta-pixel-id 1234567890123456 \
+  --ga4-api "$destinations" --ga4-measurement-id G-DEMO000001 >"$state/companion.log" 2>&1 &
 pids+=($!)
 
 python3 -m http.server "$widget_port" --bind 127.0.0.1 --directory "$root/www/widget" >"$state/widget.log" 2>&1 &
@@ -131,6 +150,7 @@ wait_for() {
 wait_for "$standin/__standin/requests" "the partner API stand-in"
 wait_for "$site/api/locations" "the companion"
 wait_for "$widget/" "the widget server"
+wait_for "$destinations/__standin/requests" "the Meta/GA4 stand-in"
 
 cat <<EOF
 
@@ -139,6 +159,8 @@ cat <<EOF
   Registration walk-through:        $site/register?salon_ids[]=…  (linked from the site's panel)
   Companion's locations:            $site/api/locations
   Partner API stand-in's requests:  $standin/__standin/requests
+  Server-side copies (companion):   $site/api/collect/status
+  Meta/GA4 stand-in's requests:     $destinations/__standin/requests
 
   The signed registration link (locations ${salon_ids[*]}):
   $register_url

@@ -48,6 +48,17 @@ impl Destination {
     }
 }
 
+/// Where the server-side copy goes: the companion's `/api/collect` and the site's credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Companion {
+    /// The absolute http(s) URL of `/api/collect`, without query or fragment.
+    pub url: String,
+    /// The site's ID on the companion.
+    pub site: String,
+    /// The site's public key.
+    pub key: String,
+}
+
 /// Everything the pipeline needs to know, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -61,6 +72,8 @@ pub struct Config {
     pub strict: bool,
     /// Consent management, when the site configures it (`None`: everything is sent).
     pub consent: Option<Consent>,
+    /// The companion, when the site sends a server-side copy.
+    pub companion: Option<Companion>,
 }
 
 impl Default for Config {
@@ -71,6 +84,7 @@ impl Default for Config {
             origins: Allowlist::widget_default(),
             strict: false,
             consent: None,
+            companion: None,
         }
     }
 }

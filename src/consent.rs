@@ -157,6 +157,27 @@ impl Consent {
         }
     }
 
+    /// What may happen now to the companion's copy for `destination`: only a granted signal
+    /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
+    pub fn companion_gate(&self, destination: Destination) -> Gate {
+        let signal = match destination {
+            Destination::Ga4 => "analytics_storage",
+            Destination::Meta => "ad_storage",
+        };
+        if self.is_granted(signal) {
+            Gate::Send
+        } else if self.decided {
+            Gate::Drop
+        } else {
+            Gate::Wait
+        }
+    }
+
+    /// Whether hashed user data (advanced matching) may go to the companion: `ad_user_data`.
+    pub fn user_data_granted(&self) -> bool {
+        self.is_granted("ad_user_data")
+    }
+
     /// Applies a `consent(update)` call: the named signals change, the visitor has decided.
     /// Returns whether `ad_storage` was named (then Meta gets `fbq('consent', …)`).
     pub fn update(&mut self, update: &Value) -> Result<bool, String> {

@@ -88,7 +88,7 @@ pub fn current_fbc(cookie: Option<&str>, fbclid: Option<&str>, now_ms: f64) -> O
         (Some(c), Some(id))
             if c.ends_with(id)
                 && c.len() > id.len()
-                && c.as_bytes()[c.len() - id.len() - 1] == b'.' =>
+                && c.as_bytes().get(c.len() - id.len() - 1) == Some(&b'.') =>
         {
             Some(c)
         }

@@ -1,7 +1,7 @@
 //! The constructor's options, checked. Every error names the option and the rule; unknown
 //! keys are refused so that a typo (`measurementID`) does not pass silently.
 
-use crate::config::{self, Config, Destination, Override};
+use crate::config::{self, Companion, Config, Destination, Override};
 use crate::consent::Consent;
 use crate::origin::Allowlist;
 use crate::prelude::*;
@@ -16,6 +16,7 @@ pub const KNOWN: &[&str] = &[
     "strict",
     "debug",
     "consent",
+    "companion",
     "onVerdict",
 ];
 
@@ -119,6 +120,78 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
     Allowlist::parse(patterns)
 }
 
+/// `companion.<field>`: a string of 1 to `max` characters, each allowed by `ok`.
+fn companion_text(
+    value: &Value,
+    field: &str,
+    max: usize,
+    ok: fn(u8) -> bool,
+    rule: &str,
+) -> Result<String, String> {
+    match value.get(field) {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= max && s.bytes().all(ok) => {
+            Ok(s.clone())
+        }
+        Some(Value::String(s)) => Err(concat(&[
+            "companion.",
+            field,
+            ": expected ",
+            rule,
+            ", got ",
+            crate::text::quoted(s).as_str(),
+        ])),
+        _ => Err(concat(&["companion.", field, ": expected a string"])),
+    }
+}
+
+/// `companion: {url, site, key}`: where the server-side copy goes.
+fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
+    let Some(value) = value.filter(|v| **v != Value::Null) else {
+        return Ok(None);
+    };
+    only_known(
+        entries(value, "companion")?,
+        "companion.",
+        &["url", "site", "key"],
+    )?;
+    let url = companion_text(
+        value,
+        "url",
+        2048,
+        |b| b.is_ascii_graphic() && b != b'?' && b != b'#',
+        "an absolute http(s) URL without query or fragment",
+    )?;
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err(concat(&[
+            "companion.url: expected an absolute http(s) URL without query or fragment, got ",
+            crate::text::quoted(&url).as_str(),
+        ]));
+    }
+    let site = companion_text(
+        value,
+        "site",
+        64,
+        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'),
+        "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
+    )?;
+    let key = companion_text(
+        value,
+        "key",
+        128,
+        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
+        "the site's public key (16 to 128 letters, digits, _ -)",
+    )?;
+    if key.len() < 16 {
+        return Err("companion.key: expected the site's public key (16 to 128 letters, digits, _ -), got a shorter one".to_string());
+    }
+    Ok(Some(Companion { url, site, key }))
+}
+
 /// Reads and checks the options object (`Null` means none were given).
 pub fn read(options: &Value) -> Result<Options, String> {
     if *options == Value::Null {
@@ -147,6 +220,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
             None | Some(Value::Null) => None,
             Some(consent) => Some(Consent::from_option(consent)?),
         },
+        companion: companion(options.get("companion"))?,
     };
     Ok(Options {
         config,
@@ -180,6 +254,18 @@ mod tests {
         assert_eq!(ga4.events[1], ("widget_loaded".into(), Override::Off));
         assert!(options.config.origins.allows("http://127.0.0.1:8080"));
         assert_eq!(read(&Value::Null).map(|o| o.config), Ok(Config::default()));
+        let with_companion = read_json(
+            r#"{"companion":{"url":"http://127.0.0.1:8080/api/collect","site":"salon-42","key":"0123456789abcdef"}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            with_companion.config.companion,
+            Some(Companion {
+                url: "http://127.0.0.1:8080/api/collect".into(),
+                site: "salon-42".into(),
+                key: "0123456789abcdef".into()
+            })
+        );
     }
 
     #[test]
@@ -195,7 +281,13 @@ mod tests {
             (r#"{"widgetOrigins":["https://*.alteg.io",5]}"#, "widgetOrigins[1]: expected a string"),
             (r#"{"widgetOrigins":["http://*.alteg.io"]}"#, "widgetOrigins[0]: \"http://*.alteg.io\": a wildcard pattern must use https"),
             (r#"{"strict":"yes"}"#, "strict: expected true or false"),
-            (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, consent, onVerdict)"),
+            (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, consent, companion, onVerdict)"),
+            (r#"{"companion":{"url":"https://c.example/api/collect?x=1","site":"s","key":"0123456789abcdef"}}"#, "companion.url: expected an absolute http(s) URL without query or fragment, got \"https://c.example/api/collect?x=1\""),
+            (r#"{"companion":{"url":"/api/collect","site":"s","key":"0123456789abcdef"}}"#, "companion.url: expected an absolute http(s) URL without query or fragment, got \"/api/collect\""),
+            (r#"{"companion":{"url":"https://c.example/api/collect","site":"a b","key":"0123456789abcdef"}}"#, "companion.site: expected the site ID configured on the companion (1 to 64 letters, digits, _ - .), got \"a b\""),
+            (r#"{"companion":{"url":"https://c.example/api/collect","site":"s","key":"short"}}"#, "companion.key: expected the site's public key (16 to 128 letters, digits, _ -), got a shorter one"),
+            (r#"{"companion":{"url":"https://c.example/api/collect","site":"s"}}"#, "companion.key: expected a string"),
+            (r#"{"companion":{"url":"https://c.example/api/collect","site":"s","key":"0123456789abcdef","secret":1}}"#, "companion.secret: unknown option (known: url, site, key)"),
             ("[]", "options: expected an object"),
         ] {
             assert_eq!(read_json(json).map(|_| ()), Err(message.to_string()), "{json}");

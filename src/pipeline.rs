@@ -64,6 +64,45 @@ pub struct Verdict {
     pub problems: Vec<Problem>,
     /// What was changed or failed on the way, without rejecting it.
     pub warnings: Vec<Problem>,
+    /// The server-side copy to queue for the companion now (configured, consented).
+    pub collect: Option<Draft>,
+    /// The server-side copy waits, in memory, for the visitor's consent decision.
+    pub collect_waiting: bool,
+}
+
+/// An accepted event's server-side copy for the companion: the destinations' forms that
+/// consent allows, under the browser's Meta `eventID`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    /// The Meta `eventID` (the same as the browser's), else the event's own or a minted one.
+    pub event_id: String,
+    /// The module's event name.
+    pub name: String,
+    /// The GA4 form, when routed to GA4 and `analytics_storage` allows.
+    pub ga4: Option<Ga4Event>,
+    /// The Meta form, when routed to Meta and `ad_storage` allows.
+    pub meta: Option<MetaEvent>,
+    /// When the event was accepted, epoch milliseconds.
+    pub time_ms: f64,
+}
+
+/// What the pipeline takes from its environment: a clock and an event-id minter (the browser
+/// passes `Date.now` and a random minter; tests pass fixed ones).
+#[derive(Clone, Copy, Debug)]
+pub struct Hooks {
+    /// Epoch milliseconds now.
+    pub now_ms: fn() -> f64,
+    /// A fresh event id for an event named so; `None` leaves Meta events without one.
+    pub mint_id: Option<fn(&str) -> String>,
+}
+
+impl Default for Hooks {
+    fn default() -> Hooks {
+        Hooks {
+            now_ms: || 0.0,
+            mint_id: None,
+        }
+    }
 }
 
 impl Verdict {
@@ -80,6 +119,8 @@ impl Verdict {
             waiting: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
+            collect: None,
+            collect_waiting: false,
         }
     }
 
@@ -131,6 +172,10 @@ pub struct Pipeline {
     consent: Consent,
     /// Calls waiting for a consent decision, oldest first (at most `MAX_WAITING`).
     waiting: Vec<Held>,
+    /// Companion copies waiting for a consent decision, oldest first (at most `MAX_WAITING`).
+    waiting_collect: Vec<Draft>,
+    /// Clock and minter.
+    pub hooks: Hooks,
 }
 
 impl Pipeline {
@@ -144,6 +189,8 @@ impl Pipeline {
             next: 0,
             consent,
             waiting: Vec::new(),
+            waiting_collect: Vec::new(),
+            hooks: Hooks::default(),
         }
     }
 
@@ -163,6 +210,90 @@ impl Pipeline {
     /// The consent state.
     pub fn consent(&self) -> &Consent {
         &self.consent
+    }
+
+    /// The companion copies that waited for consent and may now go, in the order they arrived
+    /// (call after [`Pipeline::update_consent`]); those consent no longer allows are dropped.
+    pub fn released_collect(&mut self) -> Vec<Draft> {
+        let mut ready = Vec::new();
+        for draft in core::mem::take(&mut self.waiting_collect) {
+            match self.resolve(draft) {
+                (Gate::Send, Some(draft)) => ready.push(draft),
+                (Gate::Wait, Some(draft)) => self.waiting_collect.push(draft),
+                _ => {}
+            }
+        }
+        ready
+    }
+
+    /// Whether hashed user data may go to the companion with its copies.
+    pub fn user_data_allowed(&self) -> bool {
+        self.consent.user_data_granted()
+    }
+
+    /// A companion copy by the consent state: `Send` with the allowed forms, `Wait` (kept
+    /// whole) while a form's signal is undecided, `Drop` when no form is allowed.
+    fn resolve(&self, mut draft: Draft) -> (Gate, Option<Draft>) {
+        let ga4 = draft
+            .ga4
+            .as_ref()
+            .map(|_| self.consent.companion_gate(Destination::Ga4));
+        let meta = draft
+            .meta
+            .as_ref()
+            .map(|_| self.consent.companion_gate(Destination::Meta));
+        if ga4 == Some(Gate::Wait) || meta == Some(Gate::Wait) {
+            return (Gate::Wait, Some(draft));
+        }
+        if ga4 != Some(Gate::Send) {
+            draft.ga4 = None;
+        }
+        if meta != Some(Gate::Send) {
+            draft.meta = None;
+        }
+        if draft.ga4.is_none() && draft.meta.is_none() {
+            (Gate::Drop, None)
+        } else {
+            (Gate::Send, Some(draft))
+        }
+    }
+
+    /// The companion copy of an accepted event: queued now, held for consent, or nothing.
+    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent) {
+        let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
+            Some(id) => id,
+            None => match repeat_key(event) {
+                Some(key) => key
+                    .split_once('\u{0}')
+                    .map_or(key.clone(), |(_, id)| id.to_string()),
+                None => match self.hooks.mint_id {
+                    Some(mint) => mint(&event.name),
+                    None => {
+                        let mut id = concat(&[&event.name, "."]);
+                        crate::text::push_u64(&mut id, u64::from(self.stats.received));
+                        id
+                    }
+                },
+            },
+        };
+        let draft = Draft {
+            event_id,
+            name: event.name.clone(),
+            ga4: verdict.ga4.clone(),
+            meta: verdict.meta.clone(),
+            time_ms: (self.hooks.now_ms)(),
+        };
+        match self.resolve(draft) {
+            (Gate::Send, draft) => verdict.collect = draft,
+            (Gate::Wait, Some(draft)) => {
+                if self.waiting_collect.len() == MAX_WAITING {
+                    self.waiting_collect.remove(0);
+                }
+                self.waiting_collect.push(draft);
+                verdict.collect_waiting = true;
+            }
+            _ => {}
+        }
     }
 
     /// Applies `consent(update)`: returns whether Meta's signal was named, and the held calls
@@ -373,12 +504,19 @@ impl Pipeline {
         }
         if let Some(meta) = &self.config.meta {
             if let Some(meta_name) = meta.route(&event.name, spec, |s| s.meta) {
-                verdict.meta = Some(to_meta(&meta_name, &flat));
+                let mut meta = to_meta(&meta_name, &flat);
+                if let (None, Some(mint)) = (&meta.event_id, self.hooks.mint_id) {
+                    meta.event_id = Some(mint(&meta.name));
+                }
+                verdict.meta = Some(meta);
             }
         }
         self.stats.accepted += 1;
-        verdict.event = Some(event);
         self.apply_consent(&mut verdict);
+        if self.config.companion.is_some() {
+            self.collect(&mut verdict, &event);
+        }
+        verdict.event = Some(event);
         verdict
     }
 
@@ -433,6 +571,7 @@ mod tests {
             origins: Allowlist::widget_default(),
             strict: false,
             consent: None,
+            companion: None,
         })
     }
 
@@ -617,6 +756,7 @@ mod properties {
             origins: Allowlist::widget_default(),
             strict,
             consent: None,
+            companion: None,
         }
     }
 

@@ -7,6 +7,7 @@ use crate::ga4::Ga4Event;
 use crate::identity::Identity;
 use crate::json::{push_str, push_value, Object};
 use crate::meta::MetaEvent;
+use crate::outbox::OutboxStats;
 use crate::pipeline::Verdict;
 use crate::prelude::*;
 use crate::stats::Stats;
@@ -102,6 +103,16 @@ pub fn verdict_json(verdict: &Verdict) -> String {
     slot.push(']');
     push_problems(object.key("problems"), &verdict.problems);
     push_problems(object.key("warnings"), &verdict.warnings);
+    object.opt_str(
+        "companion",
+        if verdict.collect.is_some() {
+            Some("queued")
+        } else if verdict.collect_waiting {
+            Some("waiting")
+        } else {
+            None
+        },
+    );
     object.close();
     out
 }
@@ -115,7 +126,7 @@ fn push_counts(out: &mut String, counts: &[(&str, u32)]) {
 }
 
 /// The counters, shaped as the `Stats` TypeScript interface.
-pub fn stats_json(s: &Stats) -> String {
+pub fn stats_json(s: &Stats, outbox: &OutboxStats) -> String {
     let mut out = String::with_capacity(200);
     let mut object = Object::open(&mut out);
     for (key, n) in [
@@ -147,6 +158,15 @@ pub fn stats_json(s: &Stats) -> String {
         &[
             ("waiting", s.consent_waiting),
             ("dropped", s.consent_dropped),
+        ],
+    );
+    push_counts(
+        object.key("outbox"),
+        &[
+            ("pending", outbox.pending),
+            ("sent", outbox.sent),
+            ("dropped", outbox.dropped),
+            ("storageFailures", outbox.storage_failures),
         ],
     );
     object.close();
@@ -216,7 +236,9 @@ mod tests {
         let json = verdict_json(&verdict);
         assert!(json.starts_with(r#"{"ok":true,"ignored":false,"source":"track","origin":null,"name":"booked","event":{"name":"booked","params":{"appointments":[{"services":[101,102]"#), "{json}");
         assert!(
-            json.ends_with(r#""forwarded":[],"waiting":[],"problems":[],"warnings":[]}"#),
+            json.ends_with(
+                r#""forwarded":[],"waiting":[],"problems":[],"warnings":[],"companion":null}"#
+            ),
             "{json}"
         );
         let ga4 = gtag_arguments_json("G-TEST1234", verdict.ga4.as_ref().expect("ga4"));
@@ -233,7 +255,12 @@ mod tests {
             meta.ends_with(r#""event_id":"evt-1"},{"eventID":"evt-1"}]"#),
             "{meta}"
         );
-        for text in [json, ga4, meta, stats_json(&pipeline.stats())] {
+        for text in [
+            json,
+            ga4,
+            meta,
+            stats_json(&pipeline.stats(), &OutboxStats::default()),
+        ] {
             assert!(crate::json::parse(&text, "x").is_ok(), "{text}");
         }
     }
@@ -247,8 +274,8 @@ mod tests {
             ..Stats::default()
         };
         assert_eq!(
-            stats_json(&stats),
-            r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0},"consent":{"waiting":0,"dropped":0}}"#
+            stats_json(&stats, &OutboxStats::default()),
+            r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0},"consent":{"waiting":0,"dropped":0},"outbox":{"pending":0,"sent":0,"dropped":0,"storageFailures":0}}"#
         );
         let id = Identity {
             ga_client_id: Some("1.2".into()),

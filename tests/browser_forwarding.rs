@@ -157,9 +157,9 @@ fn a_data_layer_without_push_is_a_delivery_warning() {
 }
 
 #[wasm_bindgen_test]
-fn a_missing_fbq_is_a_delivery_warning_not_an_exception() {
+fn a_missing_fbq_is_a_delivery_warning_and_the_call_waits_in_the_outbox() {
     fresh_page();
-    eval("window.gtag = function () { window.__calls.gtag.push(Array.from(arguments)); };");
+    eval("localStorage.clear(); window.gtag = function () { window.__calls.gtag.push(Array.from(arguments)); };");
     let errors = page_errors();
     let a = analytics(&both(""));
     let v = track_booking(&a);
@@ -168,13 +168,15 @@ fn a_missing_fbq_is_a_delivery_warning_not_an_exception() {
     assert_eq!(pick(&v, "problems"), "[]");
     assert_eq!(
         pick(&v, "warnings"),
-        r#"[{"path":"meta","rule":"delivery","message":"meta: window.fbq is not defined: load Meta's Pixel base code on the page"}]"#
+        r#"[{"path":"meta","rule":"delivery","message":"meta: window.fbq is not defined yet: the call waits in the outbox and goes out once the Pixel base code defines fbq"}]"#
     );
     assert_eq!(calls("gtag"), format!("[{}]", booking_gtag_call()));
     let s = js("return a.stats()", &a);
-    assert_eq!(pick(&s, "failed"), r#"{"ga4":0,"meta":1}"#);
+    assert_eq!(pick(&s, "failed"), r#"{"ga4":0,"meta":0}"#);
     assert_eq!(pick(&s, "forwarded"), r#"{"ga4":1,"meta":0}"#);
+    assert_eq!(pick(&s, "outbox.pending"), "1");
     assert_eq!(page_errors(), errors);
+    js("a.destroy(); a.free(); localStorage.clear();", &a);
 }
 
 #[wasm_bindgen_test]

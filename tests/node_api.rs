@@ -84,7 +84,7 @@ fn construct_and_track_work_in_node() {
     // No fbq: a delivery warning, nothing thrown.
     assert_eq!(
         js("return a.warnings.map((w) => w.message)", &v),
-        r#"["meta: window.fbq is not defined: load Meta's Pixel base code on the page"]"#
+        r#"["meta: window.fbq is not defined yet: the call waits in the outbox and goes out once the Pixel base code defines fbq"]"#
     );
     run("delete globalThis.dataLayer;", &JsValue::NULL);
 

@@ -87,6 +87,16 @@ function metaBody(v, calls) {
     : "not sent: this event is not forwarded to Meta");
 }
 
+function companionBody(v) {
+  if (!config.companion) return el("span", "none", "no companion configured (scripts/demo.sh configures one)");
+  if (v.companion === "queued") {
+    return el("span", "", "queued for /api/collect → Meta Conversions API",
+      v.ga4 ? " and GA4 Measurement Protocol (gtag.js is not loaded here, so GA4 did not really get it)" : "");
+  }
+  if (v.companion === "waiting") return el("span", "none", "waits in memory for the visitor's consent");
+  return el("span", "none", "nothing sent");
+}
+
 function reasons(v) {
   const items = [...v.problems, ...v.warnings];
   if (!items.length) return null;
@@ -106,8 +116,7 @@ function card(v, calls) {
     reasons(v),
     destinationRow("GA4", "ga4", ga4Body(v, calls)),
     destinationRow("Meta", "meta", metaBody(v, calls)),
-    destinationRow("Companion", "companion",
-      el("span", "none", "server-side copy (Measurement Protocol, CAPI): coming soon")));
+    destinationRow("Companion", "companion", companionBody(v)));
   item.dataset.name = v.name ?? "";
   return item;
 }
@@ -116,6 +125,7 @@ function renderStats(s) {
   const cells = [
     ["received", s.received], ["accepted", s.accepted], ["rejected", s.rejected],
     ["ignored", s.ignored], ["to GA4", s.forwarded.ga4], ["to Meta", s.forwarded.meta],
+    ...(config.companion ? [["outbox", s.outbox.pending], ["to companion", s.outbox.sent]] : []),
   ];
   $("stats").replaceChildren(...cells.map(([k, n]) => el("div", "stat", el("dd", "", String(n)), el("dt", "", k))));
 }
@@ -130,6 +140,8 @@ const analytics = new BookingAnalytics({
   ga4: { measurementId: "G-DEMO000001" },
   meta: { pixelId: "1234567890123456" },
   widgetOrigins: [widgetOrigin],
+  // The server-side copy, when scripts/demo.sh configured a site on the companion.
+  ...(config.companion ? { companion: { url: `${location.origin}/api/collect`, ...config.companion } } : {}),
   onVerdict(verdict) {
     // The module calls gtag and fbq before it reports the verdict: what was recorded since
     // the last verdict belongs to this one.
@@ -143,6 +155,8 @@ const analytics = new BookingAnalytics({
 });
 analytics.listen();
 renderStats(analytics.stats());
+// The outbox empties in the background: keep the counters current.
+if (config.companion) setInterval(() => renderStats(analytics.stats()), 1000);
 
 // Exposed for the curious (and the end-to-end tests).
 window.demo = { analytics, verdicts, widgetOrigin };

@@ -5,19 +5,23 @@ use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
+use super::delivery::Delivery;
 use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
 use super::js::{self, Function, MessageEvent};
 use super::listener::Listener;
 use crate::event::{Problem, Rule};
+use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
 use crate::options;
+use crate::outbox::{collect_event_json, valid_event_id, Entry, Kind};
 use crate::pipeline::{Destination, Held, Pipeline, Verdict};
+use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
+use crate::report::fbq_arguments_json;
 use crate::report::{identity_json, stats_json, verdict_json};
 use crate::text::concat;
 use crate::value::Value;
-use crate::{identity, json};
 
 const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
 
@@ -68,7 +72,12 @@ struct Engine {
     ga4_id: Option<String>,
     debug: bool,
     on_verdict: Option<Function>,
+    /// The outbox and its delivery (with a companion or Meta configured).
+    delivery: Option<Rc<Delivery>>,
 }
+
+const FBQ_LATER: &str =
+    "window.fbq is not defined yet: the call waits in the outbox and goes out once the Pixel base code defines fbq";
 
 impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
@@ -132,8 +141,28 @@ impl Engine {
         if let Some(result) = ga4 {
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
-        if let Some(result) = verdict.meta_now().map(send_meta_minting_id) {
-            self.delivered(&mut verdict, Destination::Meta, result);
+        let fbq_missing = self.delivery.is_some() && !js::global("fbq").is_function();
+        if let Some(meta) = verdict.meta_now() {
+            if fbq_missing {
+                self.queue_meta(meta);
+                verdict
+                    .warnings
+                    .push(Problem::new("meta", Rule::Delivery, FBQ_LATER));
+            } else {
+                let result = send_meta_minting_id(meta);
+                self.delivered(&mut verdict, Destination::Meta, result);
+            }
+        }
+        if let Some(delivery) = &self.delivery {
+            let ga4_live = verdict.forwarded.contains(&Destination::Ga4) && js::tags_live();
+            match &verdict.collect {
+                Some(draft) => {
+                    if !self.queue_draft(draft, ga4_live) {
+                        verdict.collect = None;
+                    }
+                }
+                None => delivery.kick(),
+            }
         }
         let js = to_js(&verdict_json(&verdict));
         if self.debug {
@@ -145,6 +174,48 @@ impl Engine {
             }
         }
         js
+    }
+}
+
+impl Engine {
+    /// An fbq call made before the page has fbq: kept in the outbox.
+    fn queue_meta(&self, meta: &mut MetaEvent) {
+        if let Some(delivery) = &self.delivery {
+            let id = meta
+                .event_id
+                .get_or_insert_with(|| mint_event_id(&meta.name))
+                .clone();
+            let json = fbq_arguments_json(meta, &id);
+            delivery.queue(Entry {
+                kind: Kind::Meta,
+                id,
+                time_ms: js::date_now(),
+                json,
+            });
+        }
+    }
+
+    /// A companion copy, into the outbox; `false` when it cannot be sent (no companion, an
+    /// event ID the companion refuses).
+    fn queue_draft(&self, draft: &Draft, ga4_live: bool) -> bool {
+        let Some(delivery) = self.delivery.as_ref().filter(|d| d.has_companion()) else {
+            return false;
+        };
+        if !valid_event_id(&draft.event_id) {
+            return false;
+        }
+        let allowed = self
+            .pipeline
+            .try_borrow()
+            .is_ok_and(|p| p.user_data_allowed());
+        let user_data = delivery.user_data().filter(|_| allowed);
+        delivery.queue(Entry {
+            kind: Kind::Companion,
+            id: draft.event_id.clone(),
+            time_ms: draft.time_ms,
+            json: collect_event_json(draft, ga4_live, user_data.as_ref()),
+        });
+        true
     }
 }
 
@@ -224,12 +295,20 @@ impl BookingAnalytics {
             report_failure(gtag(&default));
             report_failure(fbq_consent(consent.meta_granted()));
         }
+        let delivery = (checked.config.companion.is_some() || checked.config.meta.is_some())
+            .then(|| Delivery::new(checked.config.companion.clone(), checked.debug));
+        let mut pipeline = Pipeline::new(checked.config);
+        pipeline.hooks = Hooks {
+            now_ms: js::date_now,
+            mint_id: Some(mint_event_id),
+        };
         Ok(BookingAnalytics {
             engine: Rc::new(Engine {
-                pipeline: RefCell::new(Pipeline::new(checked.config)),
+                pipeline: RefCell::new(pipeline),
                 ga4_id,
                 debug: checked.debug,
                 on_verdict,
+                delivery,
             }),
             listener: RefCell::new(None),
         })
@@ -270,13 +349,57 @@ impl BookingAnalytics {
                     Some(id) => (Destination::Ga4, send_ga4(id, &event)),
                     None => continue,
                 },
-                Held::Meta(mut event) => (Destination::Meta, send_meta_minting_id(&mut event)),
+                Held::Meta(mut event) => {
+                    if self.engine.delivery.is_some() && !js::global("fbq").is_function() {
+                        self.engine.queue_meta(&mut event);
+                        continue;
+                    }
+                    (Destination::Meta, send_meta_minting_id(&mut event))
+                }
             };
             let delivered = result.is_ok();
             report_failure(result);
             if let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() {
                 pipeline.count_delivery(destination, delivered);
             }
+        }
+        let drafts = self
+            .engine
+            .pipeline
+            .try_borrow_mut()
+            .map(|mut p| p.released_collect())
+            .unwrap_or_default();
+        let ga4_live = js::tags_live();
+        for draft in &drafts {
+            self.engine.queue_draft(draft, ga4_live);
+        }
+        Ok(())
+    }
+
+    /// Advanced matching for the server-side copy: the visitor's e-mail and/or phone,
+    /// normalised (trimmed, lower-cased; the phone as digits only) and hashed with SHA-256
+    /// here, in the page; only the hashes go, as `user_data` of later companion copies (never
+    /// to GA4 or gtag), and only while `ad_user_data` is granted (or consent is not managed).
+    /// `null` / `undefined` clears a value. Throws an `Error` naming a value that is not a
+    /// string.
+    #[wasm_bindgen(js_name = setUserData)]
+    pub fn set_user_data(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UserData")] data: JsValue,
+    ) -> Result<(), JsError> {
+        let value = read(&data, "userData").map_err(|p| JsError::new(&p.message))?;
+        let field = |key: &str| match value.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(_) => Err(JsError::new(&concat(&[
+                "setUserData.",
+                key,
+                ": expected a string",
+            ]))),
+        };
+        let hashed = crate::hash::user_data(field("email")?, field("phone")?);
+        if let Some(delivery) = &self.engine.delivery {
+            delivery.set_user_data(hashed);
         }
         Ok(())
     }
@@ -293,6 +416,9 @@ impl BookingAnalytics {
             let listener = Listener::attach(move |event: MessageEvent| engine.on_message(&event))
                 .map_err(JsError::new)?;
             *slot = Some(listener);
+        }
+        if let Some(delivery) = &self.engine.delivery {
+            delivery.watch_exit();
         }
         Ok(())
     }
@@ -311,7 +437,7 @@ impl BookingAnalytics {
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
     #[wasm_bindgen(js_name = clientId, unchecked_return_type = "string | null")]
     pub fn client_id(&self) -> JsValue {
-        current_identity()
+        super::current_identity()
             .ga_client_id
             .map_or(JsValue::NULL, |id| JsValue::from_str(&id))
     }
@@ -320,7 +446,7 @@ impl BookingAnalytics {
     /// from the URL's `fbclid` as Meta's pixel does). Missing or malformed ones are `null`.
     #[wasm_bindgen(unchecked_return_type = "Identity")]
     pub fn identity(&self) -> JsValue {
-        to_js(&identity_json(&current_identity()))
+        to_js(&identity_json(&super::current_identity()))
     }
 
     /// The counters: received, accepted, rejected, ignored (by reason), forwarded and failed
@@ -333,28 +459,23 @@ impl BookingAnalytics {
             .try_borrow()
             .map(|p| p.stats())
             .unwrap_or_default();
-        to_js(&stats_json(&stats))
+        let outbox = self
+            .engine
+            .delivery
+            .as_ref()
+            .map(|d| d.stats())
+            .unwrap_or_default();
+        to_js(&stats_json(&stats, &outbox))
     }
 
-    /// Stops listening (removes the window listener). `listen()` may be called again.
+    /// Stops listening (removes the window listener, the page-exit listeners and the
+    /// outbox's timer). `listen()` may be called again. What waits in the outbox stays there.
     pub fn destroy(&self) {
         if let Ok(mut slot) = self.listener.try_borrow_mut() {
             slot.take();
         }
+        if let Some(delivery) = &self.engine.delivery {
+            delivery.stop();
+        }
     }
-}
-
-/// Reads `document.cookie` and `location.search` (outside a page there is no identity).
-fn current_identity() -> identity::Identity {
-    let cookies = js::get(&js::global("document"), "cookie")
-        .as_string()
-        .unwrap_or_default();
-    let search = js::get(&js::global("location"), "search")
-        .as_string()
-        .unwrap_or_default();
-    let fbclid = search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("fbclid="));
-    identity::identity(&cookies, fbclid, js::date_now())
 }

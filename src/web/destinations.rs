@@ -76,13 +76,18 @@ pub fn fbq_consent(granted: bool) -> Result<(), String> {
 
 /// `fbq('track' | 'trackCustom', name, params, {eventID})`.
 pub fn send_meta(event: &MetaEvent, event_id: &str) -> Result<(), String> {
+    fbq_apply(&fbq_arguments_json(event, event_id))
+}
+
+/// `fbq(...args)` with the arguments as JSON.
+pub fn fbq_apply(arguments_json: &str) -> Result<(), String> {
     let fbq = js::global("fbq");
     if !fbq.is_function() {
         return Err(
             "window.fbq is not defined: load Meta's Pixel base code on the page".to_string(),
         );
     }
-    let args = arguments(&fbq_arguments_json(event, event_id))?;
+    let args = arguments(arguments_json)?;
     js::reflect_apply(&fbq, &JsValue::UNDEFINED, &args)
         .map(drop)
         .map_err(|e| threw("fbq", &e))

@@ -7,6 +7,34 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(inline_js = "
 export function globalObject() { return globalThis; }
 export function toArguments(list) { return (function () { return arguments; }).apply(null, list); }
+const G = globalThis;
+const safe = (f) => (v) => { try { f(v); } catch (e) {} };
+export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
+export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
+export function post(url, body, done) {
+  done = safe(done);
+  try {
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
+      .then((r) => done(r.status + ' ' + (r.headers.get('Retry-After') || '')), () => done('0'));
+  } catch (e) { Promise.resolve('0').then(done); }
+}
+export function beacon(url, body) { try { return G.navigator.sendBeacon(url, new Blob([body], { type: 'text/plain;charset=UTF-8' })); } catch (e) { return false; } }
+export function lock(name, run) {
+  try {
+    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : null); if (!held) release(); })).catch(() => {});
+    return true;
+  } catch (e) { return false; }
+}
+export function later(run, ms) { const t = setTimeout(safe(run), ms); if (t && t.unref) t.unref(); return t; }
+export function cancel(t) { clearTimeout(t); }
+export function tagsLive() { const d = G.dataLayer; return typeof G.gtag === 'function' && !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
+export function onExit(run) {
+  const D = G.document;
+  if (!D || !G.addEventListener) return null;
+  const f = (e) => { if (e.type === 'pagehide' || D.visibilityState === 'hidden') safe(run)(); };
+  G.addEventListener('pagehide', f); D.addEventListener('visibilitychange', f);
+  return () => { G.removeEventListener('pagehide', f); D.removeEventListener('visibilitychange', f); };
+}
 ")]
 extern "C" {
     /// `globalThis`: the window on a page, the global object in workers and Node.
@@ -17,6 +45,43 @@ extern "C" {
     /// and what gtag.js and Google Tag Manager read as a command (an array is not read as one).
     #[wasm_bindgen(js_name = toArguments)]
     pub fn to_arguments(list: &JsValue) -> JsValue;
+
+    /// `localStorage.getItem(key)` (`""` when absent), or `undefined` when storage is
+    /// missing, disabled or throws.
+    #[wasm_bindgen(js_name = storageGet)]
+    pub fn storage_get(key: &str) -> JsValue;
+
+    /// `localStorage.setItem(key, value)` (`removeItem` for `""`); `false` when it threw.
+    #[wasm_bindgen(js_name = storageSet)]
+    pub fn storage_set(key: &str, value: &str) -> bool;
+
+    /// `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at most; calls
+    /// `done("<status> <Retry-After>")` later (`"0"` for a network error), never at once.
+    pub fn post(url: &str, body: &str, done: &JsValue);
+
+    /// `navigator.sendBeacon(url, <text/plain blob>)`: whether the browser queued it.
+    pub fn beacon(url: &str, body: &str) -> bool;
+
+    /// `navigator.locks.request(name, {ifAvailable: true}, …)`: later calls `run(release)`
+    /// holding the lock until `release()` is called, or `run(null)` when another tab holds it.
+    /// `false` where there are no Web Locks.
+    pub fn lock(name: &str, run: &JsValue) -> bool;
+
+    /// `setTimeout(run, ms)` (unref'd in Node); the timer, for `cancel`.
+    pub fn later(run: &JsValue, ms: f64) -> JsValue;
+
+    /// `clearTimeout(timer)`.
+    pub fn cancel(timer: &JsValue);
+
+    /// Whether a tag library processes gtag calls: `gtag` is defined and gtag.js or GTM has
+    /// replaced `dataLayer.push` (a stub gtag over the array's own push only queues).
+    #[wasm_bindgen(js_name = tagsLive)]
+    pub fn tags_live() -> bool;
+
+    /// Calls `run()` on `pagehide` and on `visibilitychange` to hidden; returns the function
+    /// that removes both listeners, or `null` where there is no page.
+    #[wasm_bindgen(js_name = onExit)]
+    pub fn on_exit(run: &JsValue) -> JsValue;
 }
 
 #[wasm_bindgen]

@@ -3,9 +3,11 @@
 
 mod analytics;
 mod connect;
+mod delivery;
 mod destinations;
 mod js;
 mod listener;
+mod storage;
 mod types;
 
 pub use analytics::BookingAnalytics;
@@ -15,4 +17,19 @@ pub use analytics::BookingAnalytics;
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+}
+
+/// Reads `document.cookie` and `location.search` (outside a page there is no identity).
+fn current_identity() -> crate::identity::Identity {
+    let cookies = js::get(&js::global("document"), "cookie")
+        .as_string()
+        .unwrap_or_default();
+    let search = js::get(&js::global("location"), "search")
+        .as_string()
+        .unwrap_or_default();
+    let fbclid = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("fbclid="));
+    crate::identity::identity(&cookies, fbclid, js::date_now())
 }

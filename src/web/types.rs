@@ -47,8 +47,30 @@ export interface BookingAnalyticsOptions {
    * `analytics_storage`, Meta `ad_storage`.
    */
   consent?: ConsentOptions;
+  /**
+   * The server-side copy: accepted, consented events go to the companion's `/api/collect`
+   * (batched, retried, beaconed on page exit), which delivers them to the Meta Conversions API
+   * and, for events gtag.js did not process, to the GA4 Measurement Protocol.
+   */
+  companion?: CompanionOptions;
   /** Called with every verdict: `track` calls and window messages, ignored ones included. */
   onVerdict?: (verdict: Verdict) => void;
+}
+
+/** The `companion` option (see companion/README.md, "Sites"). */
+export interface CompanionOptions {
+  /** The absolute http(s) URL of the companion's `/api/collect`, without query or fragment. */
+  url: string;
+  /** The site's ID on the companion. */
+  site: string;
+  /** The site's public key (not a secret: the companion also checks the page's origin). */
+  key: string;
+}
+
+/** `setUserData()`: hashed (SHA-256) in the page; only the hashes go, to the companion only. */
+export interface UserData {
+  email?: string | null;
+  phone?: string | null;
 }
 
 /** A Consent Mode v2 signal's value. */
@@ -114,6 +136,11 @@ export interface Verdict {
   problems: Problem[];
   /** What was changed or failed without rejecting it (PII removed, a value cut, fbq missing). */
   warnings: Problem[];
+  /**
+   * The server-side copy: `"queued"` in the outbox for the companion, `"waiting"` in memory for
+   * the visitor's consent, or `null` (no companion, not accepted, or consent denied).
+   */
+  companion: "queued" | "waiting" | null;
 }
 
 /** Counters since the instance was created; `received = accepted + rejected + ignored`. */
@@ -127,6 +154,12 @@ export interface Stats {
   failed: { ga4: number; meta: number };
   /** Calls held until the visitor decides, and calls dropped for want of consent. */
   consent: { waiting: number; dropped: number };
+  /**
+   * The outbox (companion copies and fbq calls made before fbq existed): entries waiting now,
+   * delivered by this page, dropped (bounds, age, refused by the companion, unreadable), and
+   * times localStorage failed (the outbox then lives in memory).
+   */
+  outbox: { pending: number; sent: number; dropped: number; storageFailures: number };
 }
 
 /** The visitor's identifiers on this site. */

@@ -113,10 +113,11 @@ function binaries() {
   const dir = process.env.ALTEGIO_E2E_BIN_DIR ?? join(root, "target", "debug");
   const companion = join(dir, "altegio-companion");
   const standin = join(dir, "altegio-partner-standin");
-  if (!existsSync(companion) || !existsSync(standin)) {
+  const destinations = join(dir, "altegio-destination-standin");
+  if (!existsSync(companion) || !existsSync(standin) || !existsSync(destinations)) {
     execFileSync("cargo", ["build", "-p", "altegio-companion", "--bins", "--locked"], { cwd: root, stdio: "inherit" });
   }
-  return { companion, standin };
+  return { companion, standin, destinations };
 }
 
 /** Spawns a server; its output is kept for error messages. */
@@ -132,11 +133,16 @@ function alive(child, name) {
   if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${child.output}`);
 }
 
+/** The site the companion's `/api/collect` knows when `collect` is on (its origin is the site's). */
+export const COLLECT_SITE = { id: "e2e-site", key: "e2e-public-key-0123456789" };
+
 /**
  * Starts everything. `frameAncestors` adds origins allowed to frame the companion's pages.
+ * `collect: true` also starts the Meta/GA4 stand-in and configures the companion's
+ * `/api/collect` (site `COLLECT_SITE`, served pages' origin) to deliver to it.
  * Returns the origins, the stand-in's recorded requests, and `stop()`.
  */
-export async function startDemo({ frameAncestors = [] } = {}) {
+export async function startDemo({ frameAncestors = [], collect = false } = {}) {
   for (const dir of ["web", "register"]) {
     if (!existsSync(join(root, "pkg", dir, "altegio_analytics.js"))) {
       throw new Error(`pkg/${dir} is missing: run \`npm run build\` first`);
@@ -165,15 +171,27 @@ export async function startDemo({ frameAncestors = [] } = {}) {
       return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(standinProcess.output)?.[1];
     });
 
+    let destinations = null;
+    if (collect) {
+      const process = start(bin.destinations, ["--listen", "127.0.0.1:0"], {});
+      children.push(process);
+      destinations = await until("the Meta/GA4 stand-in", () => {
+        alive(process, "altegio-destination-standin");
+        return /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(process.output)?.[1];
+      });
+    }
+
     const sitePort = await freePort();
     const site = `http://127.0.0.1:${sitePort}`;
     // The site: www/ linked in, plus the runtime settings scripts/demo.sh writes too.
     const www = join(tmp, "www");
     mkdirSync(www);
     for (const entry of readdirSync(join(root, "www"))) symlinkSync(join(root, "www", entry), join(www, entry));
+    if (collect) symlinkSync(join(root, "tests", "e2e", "fixtures", "delivery.html"), join(www, "delivery.html"));
     writeFileSync(join(www, "demo-config.js"), `window.DEMO_CONFIG = ${JSON.stringify({
       widgetOrigin: widget.origin,
       registerUrl: `/register?${signedRegisterQuery([1001, 1002, 1003])}`,
+      ...(collect ? { companion: { site: COLLECT_SITE.id, key: COLLECT_SITE.key } } : {}),
     })};\n`);
 
     const companionProcess = start(bin.companion, [
@@ -186,7 +204,16 @@ export async function startDemo({ frameAncestors = [] } = {}) {
       "--pkg-dir", join(root, "pkg"),
       "--frame-ancestors", ["https://app.alteg.io", ...frameAncestors].join(" "),
       "--retry-base-ms", "50",
-    ], { ALTEGIO_COMPANION_PARTNER_TOKEN: PARTNER_TOKEN });
+      ...(collect ? [
+        "--site", `id=${COLLECT_SITE.id},key=${COLLECT_SITE.key},origins=${site}`,
+        "--meta-api", `${destinations}/v21.0`, "--meta-pixel-id", "1234567890123456",
+        "--ga4-api", destinations, "--ga4-measurement-id", "G-DEMO000001",
+        "--delivery-retry-base-ms", "50", "--delivery-poll-ms", "100",
+      ] : []),
+    ], {
+      ALTEGIO_COMPANION_PARTNER_TOKEN: PARTNER_TOKEN,
+      ...(collect ? { ALTEGIO_COMPANION_META_ACCESS_TOKEN: "e2e-token", ALTEGIO_COMPANION_GA4_API_SECRET: "e2e-secret" } : {}),
+    });
     children.push(companionProcess);
     await until("the companion", async () => {
       alive(companionProcess, "altegio-companion");
@@ -198,6 +225,8 @@ export async function startDemo({ frameAncestors = [] } = {}) {
       widget: widget.origin,
       third: third.origin,
       standin,
+      /** The Meta/GA4 stand-in's origin (with `collect`). */
+      destinations,
       /** The stand-in's recorded requests (Authorization redacted). */
       requests: async () => (await (await fetch(`${standin}/__standin/requests`)).json()).requests,
       stop,

@@ -1,0 +1,804 @@
+//! The outbox: what was accepted and consented but not delivered yet — companion copies, and
+//! fbq calls made before the page defined `fbq` — kept on the device (localStorage in the
+//! browser, behind the [`Store`] trait here) so that a reload, or another tab of the same
+//! site, delivers it later. Pure: the browser side does the I/O.
+//!
+//! - **Bounded**: at most [`MAX_ENTRIES`] entries and [`MAX_BYTES`] bytes; beyond, the oldest
+//!   go first. Entries older than [`MAX_AGE_MS`] go too. Every such loss counts as `dropped`.
+//! - **De-duplicated** by destination and event ID.
+//! - **Never throws**: a store that cannot be read or written (disabled, full, throwing) turns
+//!   the outbox into a memory-only list for the rest of the page's life, counted in
+//!   `storage_failures`.
+//! - The stored text is JSON lines: a header line `{"v":1,"claimed_by":…,"claim_until":…}`
+//!   (the claim serialises flushing across tabs where Web Locks are missing), then one entry
+//!   per line, `{"k":"c"|"m","id":…,"t":<ms>,"j":<the JSON to send>}`. A line that does not
+//!   parse is skipped (counted as dropped), so one corrupt entry costs one entry.
+
+use crate::flatten::{FlatParams, Scalar};
+use crate::identity::Identity;
+use crate::json::{self, push_str, push_value, Object};
+use crate::pipeline::Draft;
+use crate::prelude::*;
+use crate::text::concat;
+use crate::value::Value;
+
+/// The localStorage key (one for all instances of a site's pages: an origin's storage).
+pub const STORAGE_KEY: &str = "altegio-analytics:outbox:v1";
+/// Most entries kept.
+pub const MAX_ENTRIES: usize = 200;
+/// Most bytes kept (the stored text, UTF-8).
+pub const MAX_BYTES: usize = 256 * 1024;
+/// Entries older than this are dropped: 72 hours, the Measurement Protocol's limit for a
+/// back-dated event (Meta takes 7 days; the companion remembers event IDs for 7 days).
+pub const MAX_AGE_MS: f64 = 72.0 * 3600.0 * 1000.0;
+/// Most events in one `/api/collect` request (the companion's limit).
+pub const MAX_BATCH_EVENTS: usize = 25;
+/// Most bytes of one request body (under the companion's 64 KiB and a beacon's 64 KB).
+pub const MAX_BATCH_BYTES: usize = 60 * 1024;
+/// How long a tab's claim on flushing lasts where Web Locks are missing (longer than a
+/// request's timeout).
+pub const CLAIM_MS: f64 = 60_000.0;
+
+/// Where an entry goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The companion's `/api/collect`: the entry is a collect event.
+    Companion,
+    /// `fbq(...)`: the entry is the argument list.
+    Meta,
+}
+
+impl Kind {
+    fn code(self) -> &'static str {
+        match self {
+            Kind::Companion => "c",
+            Kind::Meta => "m",
+        }
+    }
+}
+
+/// One undelivered call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// Its destination.
+    pub kind: Kind,
+    /// The event ID (the de-duplication key, with the kind).
+    pub id: String,
+    /// When it was queued, epoch milliseconds.
+    pub time_ms: f64,
+    /// What to send, as JSON.
+    pub json: String,
+}
+
+impl Entry {
+    fn line(&self) -> String {
+        let mut out = String::with_capacity(self.json.len() + self.id.len() + 40);
+        let mut object = Object::open(&mut out);
+        object.str("k", self.kind.code());
+        object.str("id", &self.id);
+        object.num("t", self.time_ms);
+        object.key("j").push_str(&self.json);
+        object.close();
+        out
+    }
+
+    fn from_line(line: &str) -> Option<Entry> {
+        let value = json::parse(line, "outbox").ok()?;
+        let kind = match value.get("k")?.as_str()? {
+            "c" => Kind::Companion,
+            "m" => Kind::Meta,
+            _ => return None,
+        };
+        let id = value.get("id")?.as_str()?.to_string();
+        let time_ms = match value.get("t")? {
+            Value::Number(n) => *n,
+            _ => return None,
+        };
+        let mut json = String::new();
+        push_value(&mut json, value.get("j")?);
+        Some(Entry {
+            kind,
+            id,
+            time_ms,
+            json,
+        })
+    }
+}
+
+/// Where the outbox is kept between pages: localStorage in the browser.
+pub trait Store {
+    /// The stored text (empty when nothing is stored), or `None` when it cannot be read.
+    fn read(&mut self) -> Option<String>;
+    /// Replaces the stored text (empty: removes it); `false` when it could not be written.
+    fn write(&mut self, text: &str) -> bool;
+}
+
+/// The outbox's counters, shown in `stats().outbox`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Entries waiting now (as last seen).
+    pub pending: u32,
+    /// Entries delivered from the outbox by this page.
+    pub sent: u32,
+    /// Entries lost: evicted (bounds, age), refused by the companion, or unreadable.
+    pub dropped: u32,
+    /// Times the store could not be read or written (then the outbox lives in memory).
+    pub storage_failures: u32,
+}
+
+/// The stored document: the flushing claim and the entries, oldest first.
+#[derive(Debug, Default, PartialEq)]
+struct Doc {
+    claim: Option<(String, f64)>,
+    entries: Vec<Entry>,
+}
+
+impl Doc {
+    fn parse(text: &str, dropped: &mut u32) -> Doc {
+        let mut doc = Doc::default();
+        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
+            if line.starts_with("{\"v\":") {
+                if let Ok(header) = json::parse(line, "outbox") {
+                    let by = header.get("claimed_by").and_then(Value::as_str);
+                    if let (Some(by), Some(Value::Number(until))) = (by, header.get("claim_until"))
+                    {
+                        doc.claim = Some((by.to_string(), *until));
+                    }
+                    continue;
+                }
+            }
+            match Entry::from_line(line) {
+                Some(entry) if !doc.has(entry.kind, &entry.id) => doc.entries.push(entry),
+                Some(_) => {}
+                None => *dropped += 1,
+            }
+        }
+        doc
+    }
+
+    fn text(&self) -> String {
+        if self.entries.is_empty() && self.claim.is_none() {
+            return String::new();
+        }
+        let mut out = String::from("{\"v\":1");
+        if let Some((by, until)) = &self.claim {
+            out.push_str(",\"claimed_by\":");
+            push_str(&mut out, by);
+            out.push_str(",\"claim_until\":");
+            json::push_number(&mut out, *until);
+        }
+        out.push('}');
+        for entry in &self.entries {
+            out.push('\n');
+            out.push_str(&entry.line());
+        }
+        out
+    }
+
+    fn has(&self, kind: Kind, id: &str) -> bool {
+        self.entries.iter().any(|e| e.kind == kind && e.id == id)
+    }
+}
+
+/// The outbox over a store.
+#[derive(Debug)]
+pub struct Outbox<S: Store> {
+    store: S,
+    /// Set once the store failed: from then on the entries live in `memory` only.
+    memory_only: bool,
+    memory: Vec<Entry>,
+    claim: Option<(String, f64)>,
+    stats: OutboxStats,
+}
+
+impl<S: Store> Outbox<S> {
+    /// An outbox over `store` (nothing is read until it is used).
+    pub fn new(store: S) -> Outbox<S> {
+        Outbox {
+            store,
+            memory_only: false,
+            memory: Vec::new(),
+            claim: None,
+            stats: OutboxStats::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> OutboxStats {
+        self.stats
+    }
+
+    /// The store (tests look inside).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Reads the current document, lets `change` modify it (its answer is returned), applies
+    /// age and bounds, and writes it back when it changed. Any store failure switches to
+    /// memory for good. (One non-generic function: the npm build carries it once.)
+    fn modify(&mut self, now_ms: f64, change: &mut dyn FnMut(&mut Doc) -> usize) -> usize {
+        let original = if self.memory_only {
+            None
+        } else {
+            let text = self.store.read();
+            if text.is_none() {
+                self.fail();
+            }
+            text
+        };
+        let mut doc = match &original {
+            Some(text) => Doc::parse(text, &mut self.stats.dropped),
+            None => Doc {
+                claim: self.claim.clone(),
+                entries: core::mem::take(&mut self.memory),
+            },
+        };
+        let result = change(&mut doc);
+        let before = doc.entries.len();
+        doc.entries
+            .retain(|e| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS);
+        let mut bytes: usize = doc.entries.iter().map(|e| e.line().len() + 1).sum();
+        let mut count = doc.entries.len();
+        // The oldest go first while over either bound.
+        doc.entries.retain(|e| {
+            let evict = count > MAX_ENTRIES || bytes > MAX_BYTES;
+            if evict {
+                count -= 1;
+                bytes -= e.line().len() + 1;
+            }
+            !evict
+        });
+        self.stats.dropped += (before - doc.entries.len()) as u32;
+        self.stats.pending = doc.entries.len() as u32;
+        if let Some(original) = original {
+            let text = doc.text();
+            if text != original && !self.store.write(&text) {
+                self.fail();
+            }
+        }
+        if self.memory_only {
+            self.claim = doc.claim;
+            self.memory = doc.entries;
+        }
+        result
+    }
+
+    fn fail(&mut self) {
+        self.stats.storage_failures += 1;
+        self.memory_only = true;
+    }
+
+    /// Adds an entry unless one with the same kind and ID is there; `false` for a repeat.
+    pub fn add(&mut self, entry: Entry, now_ms: f64) -> bool {
+        if entry.json.len() + entry.id.len() + 64 > MAX_BATCH_BYTES {
+            self.stats.dropped += 1;
+            return false;
+        }
+        let mut entry = Some(entry);
+        self.modify(now_ms, &mut |doc| match entry.take() {
+            Some(entry) if !doc.has(entry.kind, &entry.id) => {
+                doc.entries.push(entry);
+                1
+            }
+            _ => 0,
+        }) == 1
+    }
+
+    /// The entries waiting, oldest first (re-read from the store: another tab may have sent
+    /// or added some).
+    pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
+        // Age and bounds apply after a change: a first pass applies them, the second reads.
+        self.modify(now_ms, &mut |_| 0);
+        let mut entries = Vec::new();
+        self.modify(now_ms, &mut |doc| {
+            entries = doc.entries.clone();
+            0
+        });
+        entries
+    }
+
+    /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
+    pub fn remove(&mut self, kind: Kind, ids: &[String], delivered: bool, now_ms: f64) {
+        let removed = self.modify(now_ms, &mut |doc| {
+            let before = doc.entries.len();
+            doc.entries
+                .retain(|e| e.kind != kind || !ids.contains(&e.id));
+            before - doc.entries.len()
+        }) as u32;
+        if delivered {
+            self.stats.sent += removed;
+        } else {
+            self.stats.dropped += removed;
+        }
+    }
+
+    /// Claims flushing for tab `me` until `now_ms + CLAIM_MS`, unless another tab's claim is
+    /// still current. For browsers without Web Locks.
+    pub fn claim(&mut self, me: &str, now_ms: f64) -> bool {
+        let claimed = self.modify(now_ms, &mut |doc| match &doc.claim {
+            Some((by, until)) if by != me && *until > now_ms => 0,
+            _ => {
+                doc.claim = Some((me.to_string(), now_ms + CLAIM_MS));
+                1
+            }
+        });
+        // Read back: of two tabs writing at once, the last write holds the claim.
+        claimed == 1
+            && self.modify(now_ms, &mut |doc| {
+                usize::from(doc.claim.as_ref().is_some_and(|(by, _)| by == me))
+            }) == 1
+    }
+
+    /// Gives up tab `me`'s claim.
+    pub fn release(&mut self, me: &str, now_ms: f64) {
+        self.modify(now_ms, &mut |doc| {
+            if doc.claim.as_ref().is_some_and(|(by, _)| by == me) {
+                doc.claim = None;
+            }
+            0
+        });
+    }
+}
+
+/// What a `/api/collect` answer means for the batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx: stored by the companion (duplicates included).
+    Delivered,
+    /// Network error (status 0), 408, 429, 5xx: keep and try again later.
+    Retry,
+    /// Any other answer (403 site/key/origin, 413, 422…): final; the batch is dropped.
+    Refused,
+}
+
+/// The outcome of an HTTP status (0 for a network error or a timeout).
+pub fn outcome(status: u16) -> Outcome {
+    match status {
+        200..=299 => Outcome::Delivered,
+        0 | 408 | 429 | 500..=599 => Outcome::Retry,
+        _ => Outcome::Refused,
+    }
+}
+
+/// Most retries of a failing flush in one page's life before it waits for the next event.
+pub const MAX_RETRIES: u32 = 10;
+
+/// How long to wait before retry number `attempt` (1-based): `Retry-After` seconds when the
+/// answer gave them (at most 5 minutes), else 1 s doubling up to 60 s.
+pub fn backoff_ms(attempt: u32, retry_after: Option<&str>) -> f64 {
+    if let Some(seconds) = retry_after.and_then(|s| s.trim().parse::<u32>().ok()) {
+        return f64::from(seconds.min(300)) * 1000.0;
+    }
+    f64::from(1u32 << attempt.clamp(1, 7).saturating_sub(1)).min(60.0) * 1000.0
+}
+
+/// SHA-256 hashes of the visitor's normalised e-mail and phone (advanced matching).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserData {
+    /// Hash of the e-mail, 64 lower-case hex digits.
+    pub em: Option<String>,
+    /// Hash of the phone number's digits.
+    pub ph: Option<String>,
+}
+
+fn push_form(out: &mut String, name: &str, params: &FlatParams) {
+    let mut form = Object::open(out);
+    form.str("name", name);
+    let slot = form.key("params");
+    let mut object = Object::open(slot);
+    for (key, value) in params {
+        match value {
+            Scalar::Str(s) => object.str(key, s),
+            Scalar::Num(n) => object.num(key, *n),
+            Scalar::Bool(b) => object.bool(key, *b),
+        }
+    }
+    object.close();
+    form.close();
+}
+
+/// Whether an event ID is one the companion takes: 1 to 100 characters, no control characters.
+pub fn valid_event_id(id: &str) -> bool {
+    !id.is_empty() && crate::text::char_count(id) <= 100 && !id.chars().any(char::is_control)
+}
+
+/// One event of a `/api/collect` request, as the companion's contract has it.
+pub fn collect_event_json(
+    draft: &Draft,
+    ga4_delivered_in_browser: bool,
+    user_data: Option<&UserData>,
+) -> String {
+    let mut out = String::with_capacity(512);
+    let mut object = Object::open(&mut out);
+    object.str("event_id", &draft.event_id);
+    object.str("name", &draft.name);
+    let slot = object.key("ga4");
+    match &draft.ga4 {
+        Some(ga4) => push_form(slot, &ga4.name, &ga4.params),
+        None => slot.push_str("null"),
+    }
+    let slot = object.key("meta");
+    match &draft.meta {
+        Some(meta) => push_form(slot, &meta.name, &meta.params),
+        None => slot.push_str("null"),
+    }
+    object.bool(
+        "ga4_delivered_in_browser",
+        ga4_delivered_in_browser && draft.ga4.is_some(),
+    );
+    object.num("time_ms", draft.time_ms);
+    if let Some(user) = user_data.filter(|u| u.em.is_some() || u.ph.is_some()) {
+        let mut inner = Object::open(object.key("user_data"));
+        if let Some(em) = &user.em {
+            inner.str("em", em);
+        }
+        if let Some(ph) = &user.ph {
+            inner.str("ph", ph);
+        }
+        inner.close();
+    }
+    object.close();
+    out
+}
+
+/// `{"site":…,"key":…,"client":{…},"events":[` — a request's start, with the visitor's IDs,
+/// the page URL and the user agent (each left out when the companion would refuse it).
+pub fn batch_head(
+    site: &str,
+    key: &str,
+    identity: &Identity,
+    page_url: &str,
+    user_agent: &str,
+) -> String {
+    let printable =
+        |s: &&str, max: usize| s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic());
+    let mut out = String::with_capacity(256);
+    let mut object = Object::open(&mut out);
+    object.str("site", site);
+    object.str("key", key);
+    let mut client = Object::open(object.key("client"));
+    for (field, value, max) in [
+        ("ga_client_id", identity.ga_client_id.as_deref(), 100),
+        ("fbp", identity.fbp.as_deref(), 500),
+        ("fbc", identity.fbc.as_deref(), 500),
+    ] {
+        if let Some(value) = value.filter(|v| printable(v, max)) {
+            client.str(field, value);
+        }
+    }
+    if page_url.len() <= 2048
+        && (page_url.starts_with("https://") || page_url.starts_with("http://"))
+    {
+        client.str("page_url", page_url);
+    }
+    if !user_agent.is_empty() && crate::text::char_count(user_agent) <= 1024 {
+        client.str("user_agent", user_agent);
+    }
+    client.close();
+    // `batches` closes the list and the object: `]}`.
+    object.key("events").push('[');
+    out
+}
+
+/// The request bodies for `entries` (companion entries, oldest first): each at most
+/// [`MAX_BATCH_EVENTS`] events and [`MAX_BATCH_BYTES`] bytes, with the IDs it carries.
+/// `limit` caps the number of bodies.
+pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut body = String::new();
+    let mut ids: Vec<String> = Vec::new();
+    for entry in entries.iter().filter(|e| e.kind == Kind::Companion) {
+        let full = ids.len() == MAX_BATCH_EVENTS
+            || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES;
+        if full && !ids.is_empty() {
+            out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
+            body.clear();
+            if out.len() == limit {
+                return out;
+            }
+        }
+        if !ids.is_empty() {
+            body.push(',');
+        }
+        body.push_str(&entry.json);
+        ids.push(entry.id.clone());
+    }
+    if !ids.is_empty() && out.len() < limit {
+        out.push((concat(&[head, &body, "]}"]), ids));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ga4::Ga4Event;
+
+    /// A store in memory that can be told to fail.
+    #[derive(Default)]
+    struct Memory {
+        text: String,
+        read_fails: bool,
+        write_fails: bool,
+        writes: u32,
+    }
+
+    impl Store for &mut Memory {
+        fn read(&mut self) -> Option<String> {
+            (!self.read_fails).then(|| self.text.clone())
+        }
+        fn write(&mut self, text: &str) -> bool {
+            if self.write_fails {
+                return false;
+            }
+            self.writes += 1;
+            self.text = text.to_string();
+            true
+        }
+    }
+
+    fn entry(kind: Kind, id: &str, t: f64) -> Entry {
+        Entry {
+            kind,
+            id: id.into(),
+            time_ms: t,
+            json: concat(&[r#"{"event_id":""#, id, r#"","n":[1,2.5,"x"]}"#]),
+        }
+    }
+
+    const NOW: f64 = 1_763_856_000_000.0;
+
+    #[test]
+    fn entries_survive_a_new_outbox_over_the_same_store_in_order() {
+        let mut store = Memory::default();
+        {
+            let mut outbox = Outbox::new(&mut store);
+            assert!(outbox.add(entry(Kind::Companion, "a", NOW), NOW));
+            assert!(outbox.add(entry(Kind::Meta, "a", NOW), NOW));
+            assert!(outbox.add(entry(Kind::Companion, "b", NOW + 1.0), NOW));
+            assert_eq!(outbox.stats().pending, 3);
+        }
+        assert!(store
+            .text
+            .starts_with("{\"v\":1}\n{\"k\":\"c\",\"id\":\"a\""));
+        let mut again = Outbox::new(&mut store);
+        let entries = again.entries(NOW);
+        assert_eq!(
+            entries,
+            vec![
+                entry(Kind::Companion, "a", NOW),
+                entry(Kind::Meta, "a", NOW),
+                entry(Kind::Companion, "b", NOW + 1.0)
+            ]
+        );
+        again.remove(Kind::Companion, &["a".into(), "b".into()], true, NOW);
+        assert_eq!(again.entries(NOW), vec![entry(Kind::Meta, "a", NOW)]);
+        assert_eq!((again.stats().sent, again.stats().pending), (2, 1));
+        again.remove(Kind::Meta, &["a".into()], true, NOW);
+        assert_eq!(store.text, "", "an empty outbox leaves nothing stored");
+    }
+
+    #[test]
+    fn repeats_are_kept_once_per_destination() {
+        let mut store = Memory::default();
+        let mut outbox = Outbox::new(&mut store);
+        assert!(outbox.add(entry(Kind::Companion, "x", NOW), NOW));
+        assert!(!outbox.add(entry(Kind::Companion, "x", NOW + 5.0), NOW));
+        assert!(outbox.add(entry(Kind::Meta, "x", NOW), NOW));
+        assert_eq!(outbox.entries(NOW).len(), 2);
+        // A store holding the same line twice (two tabs) is read once.
+        let line = entry(Kind::Companion, "y", NOW).line();
+        store.text = concat(&["{\"v\":1}\n", &line, "\n", &line]);
+        let mut outbox = Outbox::new(&mut store);
+        assert_eq!(outbox.entries(NOW).len(), 1);
+    }
+
+    #[test]
+    fn the_oldest_go_first_beyond_the_count_and_byte_bounds_and_by_age() {
+        let mut store = Memory::default();
+        let mut outbox = Outbox::new(&mut store);
+        for i in 0..(MAX_ENTRIES + 3) {
+            outbox.add(
+                entry(Kind::Companion, &crate::text::u64_to_string(i as u64), NOW),
+                NOW,
+            );
+        }
+        let entries = outbox.entries(NOW);
+        assert_eq!(entries.len(), MAX_ENTRIES);
+        assert_eq!(entries[0].id, "3");
+        assert_eq!(outbox.stats().dropped, 3);
+
+        let mut store = Memory::default();
+        let mut outbox = Outbox::new(&mut store);
+        // About 50 KB each, in strings of 5 000 (a message's strings are at most 8 KB).
+        let part = concat(&["\"", &"x".repeat(5_000), "\""]);
+        let big = concat(&["[", &[part.as_str(); 10].join(","), "]"]);
+        for i in 0..6 {
+            let mut e = entry(Kind::Companion, &crate::text::u64_to_string(i), NOW);
+            e.json = big.clone();
+            outbox.add(e, NOW);
+        }
+        let ids: Vec<String> = outbox.entries(NOW).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["1", "2", "3", "4", "5"], "256 KB hold five of 50 KB");
+        assert_eq!(outbox.stats().dropped, 1);
+        assert!(store.text.len() <= MAX_BYTES);
+
+        let mut store = Memory::default();
+        let mut outbox = Outbox::new(&mut store);
+        outbox.add(
+            entry(Kind::Companion, "old", NOW - MAX_AGE_MS - 1.0),
+            NOW - MAX_AGE_MS,
+        );
+        outbox.add(entry(Kind::Companion, "new", NOW), NOW);
+        let ids: Vec<String> = outbox.entries(NOW).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["new"]);
+        assert_eq!(outbox.stats().dropped, 1);
+        // An entry too large for any request is refused at once.
+        let mut huge = entry(Kind::Companion, "huge", NOW);
+        huge.json = concat(&["\"", &"y".repeat(MAX_BATCH_BYTES), "\""]);
+        assert!(!outbox.add(huge, NOW));
+        assert_eq!(outbox.stats().dropped, 2);
+    }
+
+    #[test]
+    fn corrupt_stored_text_is_ignored_line_by_line() {
+        let good = entry(Kind::Companion, "good", NOW).line();
+        let mut store = Memory {
+            text: concat(&[
+                "{\"v\":1,\"claimed_by\":",
+                "\n{not json\n",
+                &good,
+                "\n{\"k\":\"z\",\"id\":\"q\",\"t\":1,\"j\":1}\n\u{0}\u{ffff}garbage\n[1,2]",
+            ]),
+            ..Memory::default()
+        };
+        let mut outbox = Outbox::new(&mut store);
+        let entries = outbox.entries(NOW);
+        assert_eq!(entries, vec![entry(Kind::Companion, "good", NOW)]);
+        assert_eq!(outbox.stats().dropped, 5);
+        assert_eq!(outbox.stats().storage_failures, 0);
+        for text in ["", "\n\n", "{}", "null", "{\"v\":1}"] {
+            let mut store = Memory {
+                text: text.into(),
+                ..Memory::default()
+            };
+            assert!(Outbox::new(&mut store).entries(NOW).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_failing_store_degrades_to_memory_and_is_counted() {
+        let mut store = Memory {
+            read_fails: true,
+            ..Memory::default()
+        };
+        let mut outbox = Outbox::new(&mut store);
+        assert!(outbox.add(entry(Kind::Companion, "a", NOW), NOW));
+        assert!(outbox.add(entry(Kind::Companion, "b", NOW), NOW));
+        assert!(!outbox.add(entry(Kind::Companion, "a", NOW), NOW));
+        assert_eq!(outbox.entries(NOW).len(), 2);
+        outbox.remove(Kind::Companion, &["a".into()], true, NOW);
+        assert_eq!(outbox.entries(NOW).len(), 1);
+        assert_eq!(
+            outbox.stats().storage_failures,
+            1,
+            "counted once, then memory"
+        );
+        assert!(outbox.claim("tab", NOW));
+
+        // A full store (writes refused): what was read is kept, in memory from then on.
+        let mut store = Memory::default();
+        Outbox::new(&mut store).add(entry(Kind::Companion, "stored", NOW), NOW);
+        store.write_fails = true;
+        let mut outbox = Outbox::new(&mut store);
+        assert!(outbox.add(entry(Kind::Companion, "new", NOW), NOW));
+        let ids: Vec<String> = outbox.entries(NOW).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, ["stored", "new"]);
+        let s = outbox.stats();
+        assert_eq!((s.storage_failures, s.pending), (1, 2));
+    }
+
+    #[test]
+    fn claims_expire_and_only_one_tab_holds_one() {
+        let mut store = Memory::default();
+        let mut a = Outbox::new(&mut store);
+        assert!(a.claim("tab-a", NOW));
+        assert!(a.claim("tab-a", NOW + 1.0), "a tab may renew its claim");
+        drop(a);
+        let mut b = Outbox::new(&mut store);
+        assert!(!b.claim("tab-b", NOW + 2.0));
+        assert!(
+            b.claim("tab-b", NOW + CLAIM_MS + 2.0),
+            "an expired claim is taken over"
+        );
+        b.release("tab-b", NOW + CLAIM_MS + 3.0);
+        assert!(b.claim("tab-c", NOW + CLAIM_MS + 4.0));
+        // Entries written meanwhile keep the claim.
+        b.add(
+            entry(Kind::Companion, "e", NOW + CLAIM_MS),
+            NOW + CLAIM_MS + 4.0,
+        );
+        assert!(!b.claim("tab-d", NOW + CLAIM_MS + 5.0));
+    }
+
+    #[test]
+    fn batches_hold_at_most_25_events_and_60_kb() {
+        let entries: Vec<Entry> = (0..60)
+            .map(|i| entry(Kind::Companion, &crate::text::u64_to_string(i), NOW))
+            .chain([entry(Kind::Meta, "m", NOW)])
+            .collect();
+        let head = batch_head("s", "k", &Identity::default(), "", "");
+        let all = batches(&head, &entries, usize::MAX);
+        let sizes: Vec<usize> = all.iter().map(|(_, ids)| ids.len()).collect();
+        assert_eq!(sizes, [25, 25, 10]);
+        for (body, _) in &all {
+            let parsed = json::parse(body, "body").expect("valid JSON");
+            assert_eq!(parsed.get("site"), Some(&Value::String("s".into())));
+        }
+        assert_eq!(batches(&head, &entries, 1).len(), 1);
+        let big: Vec<Entry> = (0..4)
+            .map(|i| {
+                let mut e = entry(Kind::Companion, &crate::text::u64_to_string(i), NOW);
+                e.json = concat(&["\"", &"z".repeat(25_000), "\""]);
+                e
+            })
+            .collect();
+        let all = batches(&head, &big, usize::MAX);
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().all(|(body, _)| body.len() < MAX_BATCH_BYTES));
+    }
+
+    #[test]
+    fn statuses_backoff_and_the_collect_shapes() {
+        assert_eq!(outcome(202), Outcome::Delivered);
+        for retry in [0, 408, 429, 500, 503] {
+            assert_eq!(outcome(retry), Outcome::Retry, "{retry}");
+        }
+        for refused in [400, 403, 413, 415, 422] {
+            assert_eq!(outcome(refused), Outcome::Refused, "{refused}");
+        }
+        assert_eq!(backoff_ms(1, None), 1000.0);
+        assert_eq!(backoff_ms(3, None), 4000.0);
+        assert_eq!(backoff_ms(30, None), 60_000.0);
+        assert_eq!(backoff_ms(1, Some("7")), 7000.0);
+        assert_eq!(backoff_ms(1, Some("99999")), 300_000.0);
+        assert_eq!(backoff_ms(2, Some("soon")), 2000.0);
+
+        let draft = Draft {
+            event_id: "evt-1".into(),
+            name: "booked".into(),
+            ga4: Some(Ga4Event {
+                name: "booked".into(),
+                params: vec![("value".into(), Scalar::Num(30.0))],
+            }),
+            meta: None,
+            time_ms: NOW,
+        };
+        let user = UserData {
+            em: Some("e".repeat(64)),
+            ph: None,
+        };
+        assert_eq!(
+            collect_event_json(&draft, true, Some(&user)),
+            concat(&[
+                r#"{"event_id":"evt-1","name":"booked","ga4":{"name":"booked","params":{"value":30}},"meta":null,"ga4_delivered_in_browser":true,"time_ms":1763856000000,"user_data":{"em":""#,
+                &"e".repeat(64),
+                r#""}}"#
+            ])
+        );
+        let identity = Identity {
+            ga_client_id: Some("1.1700000000".into()),
+            fbp: None,
+            fbc: Some(concat(&["fb.1.1.", &"x".repeat(600)])),
+        };
+        let head = batch_head("salon-42", "key", &identity, "https://s.example/", "UA/1");
+        assert_eq!(
+            head,
+            r#"{"site":"salon-42","key":"key","client":{"ga_client_id":"1.1700000000","page_url":"https://s.example/","user_agent":"UA/1"},"events":["#
+        );
+        assert!(valid_event_id("evt-1"));
+        assert!(!valid_event_id(""));
+        assert!(!valid_event_id(&"x".repeat(101)));
+        assert!(!valid_event_id("a\nb"));
+    }
+}

@@ -1,0 +1,380 @@
+//! Delivery from the outbox: the companion's `/api/collect` by `fetch` (batches, retries with
+//! backoff), `fbq` calls once the page defines `fbq`, and `sendBeacon` when the page goes away.
+//!
+//! Flushing is serialised across the site's tabs with the Web Locks API (a claim with expiry
+//! in the stored outbox where Web Locks are missing), and the outbox is read again under the
+//! lock, so two tabs never send the same stored entry. Nothing here throws on the page: the
+//! JavaScript helpers (src/web/js.rs) catch everything.
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::destinations::fbq_apply;
+use super::js::{self, Function};
+use super::storage::LocalStore;
+use crate::config::Companion;
+use crate::outbox::{
+    backoff_ms, batch_head, batches, outcome, Entry, Kind, Outbox, OutboxStats, Outcome, UserData,
+    MAX_RETRIES, STORAGE_KEY,
+};
+use crate::prelude::*;
+use crate::text::{concat, push_u64};
+
+type Callback = Closure<dyn FnMut(JsValue)>;
+
+struct State {
+    outbox: Outbox<LocalStore>,
+    companion: Option<Companion>,
+    /// This tab's name in a claim (where Web Locks are missing).
+    tab: String,
+    debug: bool,
+    /// A flush is running (lock requested, or a request in flight).
+    busy: bool,
+    /// The lock's release function, `undefined` under a claim.
+    release: JsValue,
+    /// The IDs of the batch in flight.
+    in_flight: Vec<String>,
+    /// The pending `setTimeout`, or `undefined`.
+    timer: JsValue,
+    /// Flushes in a row that delivered nothing.
+    retries: u32,
+    /// Removes the page-exit listeners, or `null`.
+    exit_off: JsValue,
+    /// Hashed e-mail / phone for the companion copies.
+    user_data: Option<UserData>,
+}
+
+/// The outbox and what delivers it.
+pub struct Delivery {
+    state: RefCell<State>,
+    on_timer: Callback,
+    on_lock: Callback,
+    on_answer: Callback,
+    on_exit: Callback,
+}
+
+fn callback(weak: &Weak<Delivery>, run: fn(&Delivery, JsValue)) -> Callback {
+    let weak = weak.clone();
+    Closure::new(move |value: JsValue| {
+        if let Some(delivery) = weak.upgrade() {
+            run(&delivery, value);
+        }
+    })
+}
+
+fn tab_name() -> String {
+    let mut name = String::from("tab.");
+    push_u64(&mut name, (js::math_random() * 1e15) as u64);
+    name
+}
+
+impl Delivery {
+    /// The outbox, delivered to `companion` (when given) and to `fbq`. Pending entries a
+    /// previous page left are delivered soon after.
+    pub fn new(companion: Option<Companion>, debug: bool) -> Rc<Delivery> {
+        let delivery = Rc::new_cyclic(|weak| Delivery {
+            state: RefCell::new(State {
+                outbox: Outbox::new(LocalStore),
+                companion,
+                tab: tab_name(),
+                debug,
+                busy: false,
+                release: JsValue::UNDEFINED,
+                in_flight: Vec::new(),
+                timer: JsValue::UNDEFINED,
+                retries: 0,
+                exit_off: JsValue::NULL,
+                user_data: None,
+            }),
+            on_timer: callback(weak, |d, _| d.flush()),
+            on_lock: callback(weak, Delivery::locked),
+            on_answer: callback(weak, Delivery::answer),
+            on_exit: callback(weak, |d, _| d.exit()),
+        });
+        delivery.watch_exit();
+        if delivery.pending(true) > 0 {
+            delivery.schedule(0.0);
+        }
+        delivery
+    }
+
+    /// Listens for the page going away (when there is a companion to beacon to).
+    pub fn watch_exit(&self) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            if state.companion.is_some() && state.exit_off.is_null() {
+                state.exit_off = js::on_exit(self.on_exit.as_ref());
+            }
+        }
+    }
+
+    /// Removes the page-exit listeners and the pending timer.
+    pub fn stop(&self) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            let off = core::mem::replace(&mut state.exit_off, JsValue::NULL);
+            if let Some(off) = off.dyn_ref::<Function>() {
+                let _ = off.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+            }
+            js::cancel(&state.timer);
+            state.timer = JsValue::UNDEFINED;
+        }
+    }
+
+    /// Whether there is a companion.
+    pub fn has_companion(&self) -> bool {
+        self.state
+            .try_borrow()
+            .is_ok_and(|state| state.companion.is_some())
+    }
+
+    /// Sets the hashed identifiers added to later companion copies.
+    pub fn set_user_data(&self, user_data: UserData) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.user_data = Some(user_data);
+        }
+    }
+
+    /// The hashed identifiers, when set.
+    pub fn user_data(&self) -> Option<UserData> {
+        self.state.try_borrow().ok()?.user_data.clone()
+    }
+
+    /// The outbox's counters.
+    pub fn stats(&self) -> OutboxStats {
+        self.state
+            .try_borrow()
+            .map(|state| state.outbox.stats())
+            .unwrap_or_default()
+    }
+
+    /// Entries waiting (read again from the store when `fresh`).
+    fn pending(&self, fresh: bool) -> u32 {
+        match self.state.try_borrow_mut() {
+            Ok(mut state) => {
+                if fresh {
+                    state.outbox.entries(js::date_now());
+                }
+                state.outbox.stats().pending
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// Keeps an entry until it is delivered, and flushes soon. `false` for a repeat.
+    pub fn queue(&self, entry: Entry) -> bool {
+        let added = match self.state.try_borrow_mut() {
+            Ok(mut state) => {
+                state.retries = 0;
+                state.outbox.add(entry, js::date_now())
+            }
+            Err(_) => false,
+        };
+        self.schedule(0.0);
+        added
+    }
+
+    /// Flushes on the next timer tick (also retrying what waits, as after a new event).
+    pub fn kick(&self) {
+        if self.pending(false) > 0 {
+            self.schedule(0.0);
+        }
+    }
+
+    fn schedule(&self, ms: f64) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            js::cancel(&state.timer);
+            state.timer = js::later(self.on_timer.as_ref(), ms);
+        }
+    }
+
+    /// Starts a flush: takes the lock (or the claim), then [`Delivery::locked`] sends.
+    fn flush(&self) {
+        {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            state.timer = JsValue::UNDEFINED;
+            if state.busy {
+                return;
+            }
+            state.busy = true;
+        }
+        if !js::lock(STORAGE_KEY, self.on_lock.as_ref()) {
+            self.locked(JsValue::UNDEFINED);
+        }
+    }
+
+    /// Holding the lock (`release` a function), a claim (`undefined`), or nothing (`null`:
+    /// another tab is flushing; try again later).
+    fn locked(&self, release: JsValue) {
+        let now = js::date_now();
+        let entries = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            let claimed = if release.is_undefined() {
+                let tab = state.tab.clone();
+                state.outbox.claim(&tab, now)
+            } else {
+                !release.is_null()
+            };
+            if !claimed {
+                drop(state);
+                return self.finish(false, None);
+            }
+            state.release = release;
+            state.outbox.entries(now)
+        };
+        // fbq calls made before the page had fbq: replayed once it has.
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        if js::global("fbq").is_function() {
+            for entry in entries.iter().filter(|e| e.kind == Kind::Meta) {
+                match fbq_apply(&entry.json) {
+                    Ok(()) => sent.push(entry.id.clone()),
+                    Err(_) => failed.push(entry.id.clone()),
+                }
+            }
+        }
+        let request = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            state.outbox.remove(Kind::Meta, &sent, true, now);
+            state.outbox.remove(Kind::Meta, &failed, false, now);
+            let request = state.companion.as_ref().and_then(|c| {
+                let head = batch_head(
+                    &c.site,
+                    &c.key,
+                    &super::current_identity(),
+                    &page_url(),
+                    &user_agent(),
+                );
+                batches(&head, &entries, 1)
+                    .pop()
+                    .map(|(body, ids)| (c.url.clone(), body, ids))
+            });
+            if let Some((_, _, ids)) = &request {
+                state.in_flight = ids.clone();
+            }
+            request
+        };
+        match request {
+            Some((url, body, _)) => js::post(&url, &body, self.on_answer.as_ref()),
+            None => self.finish(!sent.is_empty() || !failed.is_empty(), None),
+        }
+    }
+
+    /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
+    fn answer(&self, text: JsValue) {
+        let text = text.as_string().unwrap_or_default();
+        let (status, retry_after) = text.split_once(' ').unwrap_or((&text, ""));
+        let status: u16 = status.parse().unwrap_or(0);
+        let result = outcome(status);
+        {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            let ids = core::mem::take(&mut state.in_flight);
+            let now = js::date_now();
+            match result {
+                Outcome::Delivered => state.outbox.remove(Kind::Companion, &ids, true, now),
+                Outcome::Refused => {
+                    state.outbox.remove(Kind::Companion, &ids, false, now);
+                    if state.debug {
+                        js::console_warn(
+                            &concat(&[
+                                "[altegio-analytics] the companion refused a batch (HTTP ",
+                                &text,
+                                "); its events are dropped",
+                            ]),
+                            &JsValue::UNDEFINED,
+                        );
+                    }
+                }
+                Outcome::Retry => {}
+            }
+        }
+        let retry_after = Some(retry_after).filter(|s| !s.is_empty());
+        self.finish(result != Outcome::Retry, retry_after);
+    }
+
+    /// Ends a flush: releases the lock or claim, and schedules the next one while entries
+    /// wait (at once after progress, with backoff otherwise, at most `MAX_RETRIES` times).
+    fn finish(&self, progress: bool, retry_after: Option<&str>) {
+        let delay = {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            state.busy = false;
+            let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
+            match release.dyn_ref::<Function>() {
+                Some(release) => drop(release.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED)),
+                None => {
+                    let tab = state.tab.clone();
+                    state.outbox.release(&tab, js::date_now());
+                }
+            }
+            if state.outbox.stats().pending == 0 {
+                return;
+            }
+            if progress {
+                state.retries = 0;
+                0.0
+            } else {
+                state.retries += 1;
+                if state.retries > MAX_RETRIES {
+                    return;
+                }
+                backoff_ms(state.retries, retry_after)
+            }
+        };
+        self.schedule(delay);
+    }
+
+    /// The page is going away: what waits for the companion goes out by `sendBeacon`, in
+    /// requests under 64 KB. The entries stay in the outbox until a `fetch` gets 202 for them
+    /// (a beacon's answer cannot be read; the companion absorbs the repeat as a duplicate).
+    fn exit(&self) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return;
+        };
+        let Some(companion) = state.companion.clone() else {
+            return;
+        };
+        let entries = state.outbox.entries(js::date_now());
+        drop(state);
+        let head = batch_head(
+            &companion.site,
+            &companion.key,
+            &super::current_identity(),
+            &page_url(),
+            &user_agent(),
+        );
+        for (body, _) in batches(&head, &entries, usize::MAX) {
+            if !js::beacon(&companion.url, &body) {
+                break;
+            }
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn page_url() -> String {
+    js::get(&js::global("location"), "href")
+        .as_string()
+        .unwrap_or_default()
+}
+
+fn user_agent() -> String {
+    js::get(&js::global("navigator"), "userAgent")
+        .as_string()
+        .unwrap_or_default()
+}

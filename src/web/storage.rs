@@ -1,0 +1,21 @@
+//! The outbox's store in the browser: one localStorage key. Every access is guarded in
+//! JavaScript (a missing, disabled, full or throwing localStorage answers "failed", never
+//! throws), and the outbox then keeps its entries in memory.
+
+use super::js;
+use crate::outbox::{Store, STORAGE_KEY};
+use crate::prelude::*;
+
+/// localStorage under [`STORAGE_KEY`].
+#[derive(Debug, Default)]
+pub struct LocalStore;
+
+impl Store for LocalStore {
+    fn read(&mut self) -> Option<String> {
+        js::storage_get(STORAGE_KEY).as_string()
+    }
+
+    fn write(&mut self, text: &str) -> bool {
+        js::storage_set(STORAGE_KEY, text)
+    }
+}
