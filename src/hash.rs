@@ -135,3 +135,34 @@ mod tests {
         );
     }
 }
+
+/// The hand-written SHA-256 against the `sha2` crate, on arbitrary text (natively: proptest
+/// does not build for wasm32).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod reference {
+    use super::sha256_hex;
+    use proptest::prelude::*;
+    use sha2::{Digest, Sha256};
+
+    fn reference_hex(text: &str) -> String {
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn matches_the_sha2_crate(text in ".{0,300}") {
+            prop_assert_eq!(sha256_hex(&text), reference_hex(&text));
+        }
+    }
+
+    #[test]
+    fn matches_at_every_padding_boundary() {
+        for len in 0..200 {
+            let text = "a".repeat(len);
+            assert_eq!(sha256_hex(&text), reference_hex(&text), "length {len}");
+        }
+    }
+}
