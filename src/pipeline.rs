@@ -325,18 +325,27 @@ impl Pipeline {
     /// Holds, drops or lets through the calls of an accepted event, by the consent state.
     fn apply_consent(&mut self, verdict: &mut Verdict) {
         for destination in [Destination::Ga4, Destination::Meta] {
-            let held = match destination {
-                Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
-                Destination::Meta => verdict.meta.clone().map(Held::Meta),
+            let routed = match destination {
+                Destination::Ga4 => verdict.ga4.is_some(),
+                Destination::Meta => verdict.meta.is_some(),
             };
-            let Some(held) = held else { continue };
+            let gate = self.consent.gate(destination);
+            if !routed || gate == Gate::Send {
+                continue;
+            }
             let signal = match destination {
                 Destination::Ga4 => "analytics_storage",
                 Destination::Meta => "ad_storage",
             };
-            match self.consent.gate(destination) {
+            match gate {
                 Gate::Send => {}
                 Gate::Wait => {
+                    // Copied only here: the verdict keeps showing what will be sent.
+                    let held = match destination {
+                        Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
+                        Destination::Meta => verdict.meta.clone().map(Held::Meta),
+                    };
+                    let Some(held) = held else { continue };
                     if self.waiting.len() == MAX_WAITING {
                         self.waiting.rotate_left(1);
                         self.waiting.pop();

@@ -24,6 +24,7 @@ async fn the_outbox_and_the_companion_copy() {
     denied_consent_sends_nothing_to_the_companion().await;
     page_exit_beacons_what_waits_and_destroy_removes_the_listeners().await;
     a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception().await;
+    a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser().await;
 }
 
 const KEY: &str = "altegio-analytics:outbox:v1";
@@ -275,4 +276,25 @@ async fn a_throwing_or_full_local_storage_degrades_to_memory_without_an_exceptio
     js("a.destroy(); a.free();", &b);
     eval("Storage.prototype.setItem = window.__setItem;");
     assert_eq!(page_errors(), errors);
+}
+
+/// gtag.js and Google Tag Manager replace `dataLayer.push` once loaded; then the browser did
+/// deliver to GA4 and the companion must not send a Measurement Protocol copy (GA4 would
+/// count the event twice). A GTM-only page has no `gtag` at all.
+async fn a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser() {
+    fresh_page();
+    eval(
+        "window.dataLayer = [];
+         window.dataLayer.push = function () { return Array.prototype.push.apply(this, arguments); };",
+    );
+    eval("window.__answers = [];");
+    eval(STUB_FETCH);
+    let a = analytics(&both(COMPANION));
+    js(&format!("a.track('booked', {BOOKING})"), &a);
+    wait_for("window.__posts.length === 1", &a).await;
+    let event = eval("return window.__posts[0].body.events[0]");
+    assert_eq!(pick(&event, "ga4_delivered_in_browser"), "true");
+    let pushed = eval("return Object.prototype.toString.call(window.dataLayer[0])");
+    assert_eq!(pushed.as_string().unwrap(), "[object Arguments]");
+    js("a.destroy(); a.free();", &a);
 }

@@ -27,7 +27,7 @@ export function lock(name, run) {
 }
 export function later(run, ms) { const t = setTimeout(safe(run), ms); if (t && t.unref) t.unref(); return t; }
 export function cancel(t) { clearTimeout(t); }
-export function tagsLive() { const d = G.dataLayer; return typeof G.gtag === 'function' && !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
+export function tagsLive() { const d = G.dataLayer; return !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
 export function onExit(run) {
   const D = G.document;
   if (!D || !G.addEventListener) return null;
@@ -73,8 +73,9 @@ extern "C" {
     /// `clearTimeout(timer)`.
     pub fn cancel(timer: &JsValue);
 
-    /// Whether a tag library processes gtag calls: `gtag` is defined and gtag.js or GTM has
-    /// replaced `dataLayer.push` (a stub gtag over the array's own push only queues).
+    /// Whether a tag library processes gtag calls: gtag.js or Google Tag Manager has replaced
+    /// `dataLayer.push` (a stub gtag over the array's own push only queues; GTM's Google tag
+    /// reads the same commands, so a GTM-only page counts too).
     #[wasm_bindgen(js_name = tagsLive)]
     pub fn tags_live() -> bool;
 
