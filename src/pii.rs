@@ -64,7 +64,15 @@ pub fn value_looks_personal(value: &str) -> Option<&'static str> {
         let tail = rest.get(start..).unwrap_or("");
         let end = tail.find(|c: char| !is_phone_char(c)).unwrap_or(tail.len());
         let (run, after) = tail.split_at_checked(end).unwrap_or((tail, ""));
-        if !after.starts_with(':') && looks_like_phone(run) {
+        // A number stands alone: a run glued to letters or digits is part of a word or an id
+        // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
+        let before = rest.get(..start).and_then(|s| s.chars().last());
+        let next = after.chars().next();
+        let ends_in_digit = run.ends_with(|c: char| c.is_ascii_digit());
+        let glued = before.is_some_and(|c| c.is_ascii_alphanumeric())
+            || next == Some(':')
+            || (ends_in_digit && next.is_some_and(|c| c.is_ascii_alphanumeric()));
+        if !glued && looks_like_phone(run.trim_end_matches(['-', ' ', '('])) {
             return Some("a phone number");
         }
         // Step past the run (at least one character, so the loop always advances).
@@ -219,6 +227,10 @@ mod tests {
             "services 101,102,103 at 12:00",
             "record 689961715",
             "room 12 - floor 3",
+            "a465af61-8273-4186-b2f5-c7aed4b5c35e",
+            "b7e0c1d2-5551-4e3b-9c1d-2f3a4b5c6d7e",
+            "12345678-1234-5678-1234-123456789012",
+            "order X-916-123-4567Z",
         ] {
             assert_eq!(value_looks_personal(text), None, "{text}");
         }
