@@ -31,7 +31,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -229,15 +228,7 @@ impl DestinationStandin {
 
     /// Binds `addr` (use port 0 for a free one) and serves in a background task.
     pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
-        let listener = TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
-        let router = self.router();
-        let handle = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "destination stand-in stopped");
-            }
-        });
-        Ok((local, handle))
+        crate::standin::serve_in_background(self.router(), addr, "destination stand-in").await
     }
 
     /// Takes the next reply for `destination`.

@@ -270,15 +270,7 @@ impl Standin {
 
     /// Binds `addr` (use port 0 for a free one) and serves in a background task.
     pub async fn spawn(&self, addr: SocketAddr) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
-        let listener = TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
-        let router = self.router();
-        let handle = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
-                tracing::error!(error = %e, "stand-in server stopped");
-            }
-        });
-        Ok((local, handle))
+        serve_in_background(self.router(), addr, "stand-in server").await
     }
 
     fn record(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) {
@@ -561,6 +553,23 @@ async fn not_found(
 ) -> Response {
     standin.record(&method, &uri, &headers, &body);
     altegio_error(StatusCode::NOT_FOUND, "Not found.", None)
+}
+
+/// Binds `addr` (port 0: a free one) and serves `router` in a background task; `what` names
+/// the server in the log if it stops. Shared by the partner API and destination stand-ins.
+pub(crate) async fn serve_in_background(
+    router: Router,
+    addr: SocketAddr,
+    what: &'static str,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let handle = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, server = what, "stopped");
+        }
+    });
+    Ok((local, handle))
 }
 
 #[cfg(test)]
