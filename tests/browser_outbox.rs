@@ -23,6 +23,7 @@ async fn the_outbox_and_the_companion_copy() {
     nothing_is_stored_before_consent_and_everything_waiting_goes_in_order_once_granted().await;
     denied_consent_sends_nothing_to_the_companion().await;
     page_exit_beacons_what_waits_and_destroy_removes_the_listeners().await;
+    destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again().await;
     a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception().await;
     a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser().await;
 }
@@ -238,6 +239,38 @@ async fn page_exit_beacons_what_waits_and_destroy_removes_the_listeners() {
     eval("window.dispatchEvent(new Event('pagehide'));");
     assert_eq!(eval("return window.__beacons.length"), JsValue::from(1));
     js("a.free(); delete navigator.sendBeacon;", &a);
+}
+
+async fn destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again() {
+    page_with_tags();
+    eval("window.__answers = [];");
+    eval(STUB_FETCH);
+    // The first request hangs until the test answers it (503, retry at once).
+    eval(
+        "const stub = window.fetch;
+         window.__release = null;
+         window.fetch = (url, init) => window.__release === null
+           ? new Promise((resolve) => { window.__release = () => resolve(new Response('{}', { status: 503, headers: { 'Retry-After': '0' } })); })
+           : stub(url, init);",
+    );
+    let a = analytics(&both(COMPANION));
+    js("a.track('service_selected', { service_id: 1 })", &a);
+    wait_for("window.__release !== null", &a).await;
+    js("a.destroy(); window.__release();", &a);
+    // The answer is recorded; a retry would go out on the next tick. Many ticks later,
+    // nothing went out: the entry waits for the next page.
+    js_async(
+        "for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));",
+        &a,
+    )
+    .await;
+    assert_eq!(eval("return window.__posts.length"), JsValue::from(0));
+    assert!(stored().contains("service_selected"), "{}", stored());
+    // track() starts delivery again: both entries go out.
+    js("a.track('master_selected', { staff_id: 2 })", &a);
+    wait_for("a.stats().outbox.sent === 2", &a).await;
+    assert_eq!(stored(), "");
+    js("a.destroy(); a.free();", &a);
 }
 
 async fn a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception() {

@@ -419,6 +419,7 @@ impl BookingAnalytics {
         }
         if let Some(delivery) = &self.engine.delivery {
             delivery.watch_exit();
+            delivery.kick();
         }
         Ok(())
     }
@@ -468,8 +469,10 @@ impl BookingAnalytics {
         to_js(&stats_json(&stats, &outbox))
     }
 
-    /// Stops listening (removes the window listener, the page-exit listeners and the
-    /// outbox's timer). `listen()` may be called again. What waits in the outbox stays there.
+    /// Stops listening and delivering (removes the window listener, the page-exit listeners
+    /// and the outbox's timer; a request already in flight is still recorded when it answers).
+    /// What waits in the outbox stays there for the next page; `listen()` or `track()` starts
+    /// again.
     pub fn destroy(&self) {
         if let Ok(mut slot) = self.listener.try_borrow_mut() {
             slot.take();

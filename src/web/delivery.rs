@@ -45,6 +45,9 @@ struct State {
     exit_off: JsValue,
     /// Hashed e-mail / phone for the companion copies.
     user_data: Option<UserData>,
+    /// `destroy()` was called: no new flush starts (an answer in flight is still recorded)
+    /// until `listen()` or `track()` starts delivery again.
+    stopped: bool,
 }
 
 /// The outbox and what delivers it.
@@ -88,6 +91,7 @@ impl Delivery {
                 retries: 0,
                 exit_off: JsValue::NULL,
                 user_data: None,
+                stopped: false,
             }),
             on_timer: callback(weak, |d, _| d.flush()),
             on_lock: callback(weak, Delivery::locked),
@@ -104,15 +108,18 @@ impl Delivery {
     /// Listens for the page going away (when there is a companion to beacon to).
     pub fn watch_exit(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.stopped = false;
             if state.companion.is_some() && state.exit_off.is_null() {
                 state.exit_off = js::on_exit(self.on_exit.as_ref());
             }
         }
     }
 
-    /// Removes the page-exit listeners and the pending timer.
+    /// Removes the page-exit listeners and the pending timer; no flush starts until
+    /// [`Delivery::watch_exit`] or [`Delivery::queue`] starts delivery again.
     pub fn stop(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
+            state.stopped = true;
             let off = core::mem::replace(&mut state.exit_off, JsValue::NULL);
             if let Some(off) = off.dyn_ref::<Function>() {
                 let _ = off.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
@@ -167,6 +174,7 @@ impl Delivery {
         let added = match self.state.try_borrow_mut() {
             Ok(mut state) => {
                 state.retries = 0;
+                state.stopped = false;
                 state.outbox.add(entry, js::date_now())
             }
             Err(_) => false,
@@ -184,6 +192,9 @@ impl Delivery {
 
     fn schedule(&self, ms: f64) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
+            if state.stopped {
+                return;
+            }
             js::cancel(&state.timer);
             state.timer = js::later(self.on_timer.as_ref(), ms);
         }
@@ -214,6 +225,12 @@ impl Delivery {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
+            if state.stopped {
+                // Stopped while the lock was being granted: nothing is sent.
+                state.release = release;
+                drop(state);
+                return self.finish(false, None);
+            }
             let claimed = if release.is_undefined() {
                 let tab = state.tab.clone();
                 state.outbox.claim(&tab, now)
