@@ -17,8 +17,6 @@ pub const DEFAULT_ALTEGIO_API: &str = "https://api.alteg.io";
 /// The origins allowed to frame `/register` when `--frame-ancestors` is not given.
 pub const DEFAULT_FRAME_ANCESTORS: &str =
     "https://app.alteg.io https://yclients.com https://*.yclients.com";
-/// The path Altegio posts entity webhooks to, appended to `--public-url`.
-pub const WEBHOOK_PATH: &str = "/api/altegio/webhook";
 
 /// The command line, as clap reads it. Values are raw text; [`Config::from_cli`] validates them.
 ///
@@ -59,7 +57,8 @@ pub struct Cli {
     #[arg(long, env = "ALTEGIO_COMPANION_APPLICATION_ID")]
     pub application_id: Option<String>,
 
-    /// The URL Altegio reaches this server at (required); webhooks go to {public_url}/api/altegio/webhook.
+    /// The URL Altegio reaches this server at (required); each location's webhooks go to
+    /// {public_url}/api/altegio/webhook/{salon_id}/{token}.
     #[arg(long, env = "ALTEGIO_COMPANION_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -469,9 +468,10 @@ impl Config {
         Self::from_cli(cli).map_err(|e| e.to_string())
     }
 
-    /// The webhook URL given to Altegio: `{public_url}/api/altegio/webhook`.
-    pub fn webhook_url(&self) -> String {
-        format!("{}{WEBHOOK_PATH}", self.public_url)
+    /// The webhook URL given to Altegio for `salon_id`:
+    /// `{public_url}/api/altegio/webhook/{salon_id}/{token}` (see [`crate::webhook_token`]).
+    pub fn webhook_url(&self, salon_id: i64) -> String {
+        crate::webhook_token::url(&self.public_url, salon_id, &self.partner_token)
     }
 }
 
@@ -503,10 +503,11 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.altegio_api, "https://api.alteg.io");
         assert_eq!(c.public_url, "https://companion.example.com");
-        assert_eq!(
-            c.webhook_url(),
-            "https://companion.example.com/api/altegio/webhook"
-        );
+        let url = c.webhook_url(51);
+        let token = url
+            .strip_prefix("https://companion.example.com/api/altegio/webhook/51/")
+            .unwrap();
+        assert_eq!(token.len(), 64, "{url}");
         assert_eq!(c.application_id, 42);
         assert_eq!(c.frame_ancestors, DEFAULT_FRAME_ANCESTORS);
         assert!(c.cors_origins.is_empty());

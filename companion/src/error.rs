@@ -37,6 +37,14 @@ pub enum AppError {
         /// Human-readable explanation.
         message: String,
     },
+    /// The endpoint existed once and is gone for good (410); the message says where to go.
+    #[error("{message}")]
+    Gone {
+        /// Machine-readable code.
+        code: &'static str,
+        /// Human-readable explanation.
+        message: String,
+    },
     /// The body is larger than the limit (413).
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge {
@@ -95,6 +103,7 @@ impl AppError {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -119,9 +128,9 @@ impl IntoResponse for AppError {
                 message,
                 field,
             } => (code, message.clone(), field.as_deref()),
-            Self::Unauthorized { code, message } | Self::Forbidden { code, message } => {
-                (code, message.clone(), None)
-            }
+            Self::Unauthorized { code, message }
+            | Self::Forbidden { code, message }
+            | Self::Gone { code, message } => (code, message.clone(), None),
             Self::PayloadTooLarge { .. } => ("payload_too_large", self.to_string(), None),
             Self::UnsupportedMediaType => ("unsupported_media_type", self.to_string(), None),
             Self::NotFound => ("not_found", self.to_string(), None),

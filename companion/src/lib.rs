@@ -2,9 +2,10 @@
 //!
 //! It connects an integrator's Altegio Marketplace app to every location a business picks
 //! (`POST /api/connect`), answers Altegio's disable callback (`POST /api/altegio/callback`),
-//! stores entity webhooks once each (`POST /api/altegio/webhook`), lists the locations
-//! (`GET /api/locations`) and serves the registration page (`GET /register`) with the
-//! module's npm package (`/pkg/…`). State lives in one SQLite file.
+//! stores entity webhooks once each (`POST /api/altegio/webhook/{salon_id}/{token}`, a URL
+//! per location: [`webhook_token`]), lists the locations (`GET /api/locations`) and serves the
+//! registration page (`GET /register`) with the module's npm package (`/pkg/…`). State lives
+//! in one SQLite file.
 //!
 //! The binary is a thin wrapper: [`config::Cli`] → [`config::Config`] → [`AppState::new`] →
 //! [`app`]. [`standin`] is a stand-in for Altegio's partner API, used by the tests, the demo
@@ -31,6 +32,7 @@ pub mod signature;
 pub mod sites;
 pub mod standin;
 pub mod state;
+pub mod webhook_token;
 
 pub use routes::app;
 pub use state::AppState;

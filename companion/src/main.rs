@@ -23,7 +23,11 @@ async fn main() -> ExitCode {
         database = %config.database.display(),
         altegio_api = %config.altegio_api,
         application_id = config.application_id,
-        webhook_url = %config.webhook_url(),
+        webhook_urls = %format_args!(
+            "{}{}/{{salon_id}}/{{token}}",
+            config.public_url,
+            altegio_companion::webhook_token::WEBHOOK_PATH
+        ),
         cors_origins = ?config.cors_origins,
         collect = ?config.collect,
         "starting"

@@ -60,7 +60,7 @@ pub struct PartnerApi {
     callback_url: String,
     token: Secret,
     application_id: i64,
-    webhook_urls: Arc<[String]>,
+    public_url: String,
     policy: RetryPolicy,
     permits: Arc<Semaphore>,
 }
@@ -90,20 +90,26 @@ impl PartnerApi {
             callback_url: format!("{}{CALLBACK_PATH}", config.altegio_api),
             token: config.partner_token.clone(),
             application_id: config.application_id,
-            webhook_urls: Arc::from(vec![config.webhook_url()]),
+            public_url: config.public_url.clone(),
             policy: config.retry.clone(),
             permits: Arc::new(Semaphore::new(config.retry.concurrency.max(1))),
         })
     }
 
-    /// Activates `salon_id` with `api_key`, retrying as the policy allows. Never panics and
-    /// never returns early on a transient error: the outcome is always one of [`Activation`].
+    /// Activates `salon_id` with `api_key` and the location's own webhook URL
+    /// ([`crate::webhook_token::url`]), retrying as the policy allows. Never panics and never
+    /// returns early on a transient error: the outcome is always one of [`Activation`].
     pub async fn activate(&self, salon_id: i64, api_key: &str) -> Activation {
+        let webhook_urls = [crate::webhook_token::url(
+            &self.public_url,
+            salon_id,
+            &self.token,
+        )];
         let body = ActivationBody {
             salon_id,
             application_id: self.application_id,
             api_key,
-            webhook_urls: &self.webhook_urls,
+            webhook_urls: &webhook_urls,
         };
         let attempts = self.policy.attempts.max(1);
         let mut last = String::new();

@@ -3,6 +3,8 @@
 //!
 //! The signature is checked in constant time (`Mac::verify_slice`) before the JSON is even
 //! parsed. Of the object only the user's ID is kept; phone, email and name are dropped here.
+//! [`sign`] and [`tag_matches`] also make and check the webhook URL tokens
+//! ([`crate::webhook_token`]).
 
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -60,6 +62,17 @@ pub fn sign(data: &[u8], key: &Secret) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Whether `tag` is the HMAC-SHA256 of `data` keyed with `key`, compared in constant time
+/// (`Mac::verify_slice`). A tag of the wrong length never matches.
+pub fn tag_matches(data: &[u8], tag: &[u8], key: &Secret) -> bool {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let Ok(mut mac) = HmacSha256::new_from_slice(key.expose().as_bytes()) else {
+        return false;
+    };
+    mac.update(data);
+    mac.verify_slice(tag).is_ok()
+}
+
 /// Verifies `user_data` against `user_data_sign` with the partner token, then reads the user.
 ///
 /// Errors: 422 when `user_data` is not base64 or `user_data_sign` not 64 hex digits; 403 when
@@ -87,13 +100,12 @@ pub fn verify(
             ))
         }
     };
-    let mut mac = HmacSha256::new_from_slice(key.expose().as_bytes())
-        .map_err(|_| AppError::internal("HMAC key rejected"))?;
-    mac.update(&data);
-    mac.verify_slice(&tag).map_err(|_| AppError::Forbidden {
-        code: "invalid_signature",
-        message: "user_data_sign does not match user_data".to_owned(),
-    })?;
+    if !tag_matches(&data, &tag, key) {
+        return Err(AppError::Forbidden {
+            code: "invalid_signature",
+            message: "user_data_sign does not match user_data".to_owned(),
+        });
+    }
     let value: Value = serde_json::from_slice(&data).map_err(|_| {
         AppError::invalid_field(
             "invalid_user_data",

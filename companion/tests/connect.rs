@@ -40,7 +40,12 @@ async fn three_locations_all_activated_with_the_right_headers_and_bodies() {
         assert_eq!(body.len(), 4, "{body:?}");
         assert_eq!(body["salon_id"], salon_id);
         assert_eq!(body["application_id"], APP_ID);
-        assert_eq!(body["webhook_urls"], json!([WEBHOOK_URL]));
+        // The location's own webhook URL, and only that.
+        assert_eq!(body["webhook_urls"], json!([webhook_url(salon_id)]));
+        assert_eq!(
+            h.standin.installation(salon_id).unwrap().webhook_urls,
+            [webhook_url(salon_id)]
+        );
         let key = body["api_key"].as_str().unwrap().to_owned();
         assert_eq!(key.len(), 64);
         // The key sent is the key stored, and the one the stand-in installed.

@@ -222,11 +222,11 @@ async fn a_big_body_is_answered_413_json() {
     let body = json!({"salon_ids": ids.join(",")}).to_string();
     assert!(body.len() > 64 * 1024);
     for path in [
-        "/api/connect",
-        "/api/altegio/webhook",
-        "/api/altegio/callback",
+        "/api/connect".to_owned(),
+        webhook_path(1),
+        "/api/altegio/callback".to_owned(),
     ] {
-        let (status, answer) = h.post_raw(path, body.clone()).await;
+        let (status, answer) = h.post_raw(&path, body.clone()).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{path}");
         assert_eq!(answer["error"]["code"], "payload_too_large");
     }

@@ -68,6 +68,15 @@ export function signedRegisterQuery(salonIds, token = PARTNER_TOKEN) {
   return `${ids}&user_data=${encodeURIComponent(json.toString("base64"))}&user_data_sign=${sign}`;
 }
 
+/**
+ * The webhook URL the companion at `site` gives Altegio for `salonId`: the lower-case hex
+ * HMAC-SHA256 of "altegio-companion webhook v1:<id>" keyed with the partner token.
+ */
+export function webhookUrl(site, salonId, token = PARTNER_TOKEN) {
+  const mac = createHmac("sha256", token).update(`altegio-companion webhook v1:${salonId}`).digest("hex");
+  return `${site}/api/altegio/webhook/${salonId}/${mac}`;
+}
+
 const MIME = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",

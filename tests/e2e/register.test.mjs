@@ -5,7 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { APPLICATION_ID, launchBrowser, root, signedRegisterQuery, startDemo, until } from "./harness.mjs";
+import { APPLICATION_ID, launchBrowser, root, signedRegisterQuery, startDemo, until, webhookUrl } from "./harness.mjs";
 
 let demo;
 let browser;
@@ -49,9 +49,16 @@ test("the registration page connects three locations with one signed link", asyn
     assert.equal(request.headers["content-type"], "application/json");
     assert.equal(request.body.application_id, APPLICATION_ID);
     assert.match(request.body.api_key, /^\S{16,}$/);
-    assert.deepEqual(request.body.webhook_urls, [`${demo.site}/api/altegio/webhook`]);
+    assert.deepEqual(request.body.webhook_urls, [webhookUrl(demo.site, request.body.salon_id)], "the location's own webhook URL");
   }
   assert.equal(new Set(sent.map((r) => r.body.api_key)).size, 3, "each location has its own API key");
+
+  // Altegio's webhook at the URL it was given is taken; the old shared URL is gone.
+  const hook = { company_id: 2001, resource: "record", resource_id: 1, status: "create", data: { id: 1 } };
+  const post = (url) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(hook) });
+  assert.equal((await post(sent.find((r) => r.body.salon_id === 2001).body.webhook_urls[0])).status, 200);
+  assert.equal((await post(`${demo.site}/api/altegio/webhook`)).status, 410);
+  assert.equal((await post(webhookUrl(demo.site, 2001, "not-the-partner-token"))).status, 403);
 
   const { locations } = await (await fetch(`${demo.site}/api/locations`)).json();
   for (const id of [2001, 2002, 2003]) {

@@ -32,7 +32,15 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/connect", post(connect::connect))
         .route("/api/altegio/callback", post(callback::callback))
-        .route("/api/altegio/webhook", post(webhook::webhook))
+        .route(
+            "/api/altegio/webhook/{salon_id}/{token}",
+            post(webhook::webhook),
+        )
+        .route(
+            "/api/altegio/webhook/{salon_id}",
+            post(webhook::missing_token),
+        )
+        .route("/api/altegio/webhook", any(webhook::gone))
         .route("/api/locations", get(locations::locations))
         .route("/api/{*rest}", any(error::not_found))
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -60,15 +68,19 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http()
-                // Method and path only: the query of /register carries user data.
+                // Method and path only: the query of /register carries user data. A webhook
+                // URL's token is a credential: redacted.
                 .make_span_with(|req: &Request<_>| {
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                    let path = crate::webhook_token::loggable_path(req.uri().path());
+                    tracing::info_span!("http", method = %req.method(), path = %path)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
-            AppError::internal("a handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| -> Response {
+                AppError::internal("a handler panicked").into_response()
+            },
+        ))
 }
 
 /// CORS for the configured origins only; `None` when there are none (same-origin use).

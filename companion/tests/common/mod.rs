@@ -20,7 +20,6 @@ use tower::ServiceExt;
 pub const TOKEN: &str = "test-partner-token-5f1c";
 pub const APP_ID: i64 = 4242;
 pub const PUBLIC_URL: &str = "https://companion.example.test";
-pub const WEBHOOK_URL: &str = "https://companion.example.test/api/altegio/webhook";
 /// A safety net only: no test relies on it firing.
 pub const SAFETY: Duration = Duration::from_secs(60);
 
@@ -166,6 +165,22 @@ pub fn signed_user_data(json: &str) -> (String, String) {
         &altegio_companion::config::Secret::new(TOKEN),
     );
     (data, sign)
+}
+
+/// The path of `salon_id`'s webhook URL, computed here as the README documents it (HMAC of
+/// `"altegio-companion webhook v1:{salon_id}"` keyed with the partner token), not by the
+/// library's own helper.
+pub fn webhook_path(salon_id: i64) -> String {
+    let token = altegio_companion::signature::sign(
+        format!("altegio-companion webhook v1:{salon_id}").as_bytes(),
+        &altegio_companion::config::Secret::new(TOKEN),
+    );
+    format!("/api/altegio/webhook/{salon_id}/{token}")
+}
+
+/// The webhook URL the companion gives Altegio for `salon_id`.
+pub fn webhook_url(salon_id: i64) -> String {
+    format!("{PUBLIC_URL}{}", webhook_path(salon_id))
 }
 
 /// The outcome of `salon_id` in a connect answer.
