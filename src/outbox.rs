@@ -38,6 +38,10 @@ pub const MAX_BATCH_BYTES: usize = 60 * 1024;
 /// How long a tab's claim on flushing lasts where Web Locks are missing (longer than a
 /// request's timeout).
 pub const CLAIM_MS: f64 = 60_000.0;
+/// How long a companion copy waits for gtag.js or GTM to take over `dataLayer` when its GA4
+/// call went into a `dataLayer` no tag reads yet: the tag replays the queue when it loads, so a
+/// copy sent earlier as "not delivered in the browser" would count the event twice in GA4.
+pub const GA4_TAG_GRACE_MS: f64 = 5_000.0;
 
 /// Where an entry goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,10 +426,6 @@ pub fn collect_event_json(
         Some(meta) => push_form(slot, &meta.name, &meta.params),
         None => slot.push_str("null"),
     }
-    object.bool(
-        "ga4_delivered_in_browser",
-        ga4_delivered_in_browser && draft.ga4.is_some(),
-    );
     object.num("time_ms", draft.time_ms);
     if let Some(user) = user_data.filter(|u| u.em.is_some() || u.ph.is_some()) {
         let mut inner = Object::open(object.key("user_data"));
@@ -437,8 +437,23 @@ pub fn collect_event_json(
         }
         inner.close();
     }
+    // Last: see `with_ga4_delivered_in_browser`.
+    object.bool(
+        "ga4_delivered_in_browser",
+        ga4_delivered_in_browser && draft.ga4.is_some(),
+    );
     object.close();
     out
+}
+
+/// A companion event's JSON (from [`collect_event_json`]) with `ga4_delivered_in_browser`
+/// set to `true`: the page's tag has since taken the GA4 call. The field is written last, so
+/// that this needs no search (a parameter may share its name).
+pub fn with_ga4_delivered_in_browser(json: &str) -> String {
+    match json.strip_suffix(r#""ga4_delivered_in_browser":false}"#) {
+        Some(head) => concat(&[head, r#""ga4_delivered_in_browser":true}"#]),
+        None => json.into(),
+    }
 }
 
 /// `{"site":…,"key":…,"client":{…},"events":[` — a request's start, with the visitor's IDs,
@@ -781,9 +796,9 @@ mod tests {
         assert_eq!(
             collect_event_json(&draft, true, Some(&user)),
             concat(&[
-                r#"{"event_id":"evt-1","name":"booked","ga4":{"name":"booked","params":{"value":30}},"meta":null,"ga4_delivered_in_browser":true,"time_ms":1763856000000,"user_data":{"em":""#,
+                r#"{"event_id":"evt-1","name":"booked","ga4":{"name":"booked","params":{"value":30}},"meta":null,"time_ms":1763856000000,"user_data":{"em":""#,
                 &"e".repeat(64),
-                r#""}}"#
+                r#""},"ga4_delivered_in_browser":true}"#
             ])
         );
         let identity = Identity {
@@ -800,5 +815,27 @@ mod tests {
         assert!(!valid_event_id(""));
         assert!(!valid_event_id(&"x".repeat(101)));
         assert!(!valid_event_id("a\nb"));
+    }
+
+    #[test]
+    fn a_copy_is_marked_delivered_in_the_browser_by_its_own_field_not_a_parameter_of_that_name() {
+        let draft = Draft {
+            event_id: "evt-2".into(),
+            name: "booked".into(),
+            ga4: Some(Ga4Event {
+                name: "booked".into(),
+                params: vec![("ga4_delivered_in_browser".into(), Scalar::Bool(false))],
+            }),
+            meta: None,
+            time_ms: NOW,
+        };
+        let waiting = collect_event_json(&draft, false, None);
+        let marked = with_ga4_delivered_in_browser(&waiting);
+        assert_eq!(
+            marked,
+            r#"{"event_id":"evt-2","name":"booked","ga4":{"name":"booked","params":{"ga4_delivered_in_browser":false}},"meta":null,"time_ms":1763856000000,"ga4_delivered_in_browser":true}"#
+        );
+        assert_eq!(with_ga4_delivered_in_browser(&marked), marked);
+        assert_eq!(marked, collect_event_json(&draft, true, None));
     }
 }

@@ -97,8 +97,8 @@ async fn a_companion_copy_goes_out_as_the_contract_says_and_leaves_the_outbox_on
     assert_eq!(pick(&event, "ga4.name"), r#""booked""#);
     assert_eq!(pick(&event, "meta.name"), r#""Schedule""#);
     assert_eq!(pick(&event, "meta.params"), BOOKING_FLAT);
-    // The page's gtag is a stub over no gtag.js: GA4 did not really get it.
-    assert_eq!(pick(&event, "ga4_delivered_in_browser"), "false");
+    // gtag.js is live on this page (stub_tags): GA4 got it in the browser.
+    assert_eq!(pick(&event, "ga4_delivered_in_browser"), "true");
     assert_eq!(
         pick(&event, "user_data"),
         r#"{"em":"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d","ph":"ac75546db905289f50bd750fd5648fec0719074ce391521b2372abeae9110668"}"#

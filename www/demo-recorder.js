@@ -1,7 +1,7 @@
 // The demo's recording shim. The page's gtag and fbq are the real globals from the standard
 // snippets; with no internet, gtag.js and fbevents.js never load, so every call stays queued
-// on window.dataLayer and fbq.queue. This shim only watches those two queues and tells the
-// inspector panel about each call; it changes nothing that is stored.
+// on window.dataLayer and fbq.queue. This shim records each call (wrapping gtag() and fbq.queue's
+// push) and tells the inspector panel about it; what the tags would read is unchanged.
 (function () {
   var listeners = [];
   var calls = [];
@@ -21,7 +21,15 @@
     for (var j = 0; j < queue.length; j++) record(destination, queue[j]);
   }
 
-  watch(window.dataLayer, "ga4");
+  // GA4: the calls already queued, then gtag() itself is wrapped. dataLayer.push stays as the
+  // snippet left it: a replaced push is how the module tells that gtag.js or GTM has loaded,
+  // and here it has not.
+  for (var k = 0; k < window.dataLayer.length; k++) record("ga4", window.dataLayer[k]);
+  var gtag = window.gtag;
+  window.gtag = function () {
+    record("ga4", arguments);
+    return gtag.apply(this, arguments);
+  };
   watch(window.fbq.queue, "meta");
 
   /** Calls recorded so far, and a way to hear about new ones. */

@@ -91,7 +91,7 @@ function companionBody(v) {
   if (!config.companion) return el("span", "none", "no companion configured (scripts/demo.sh configures one)");
   if (v.companion === "queued") {
     return el("span", "", "queued for /api/collect → Meta Conversions API",
-      v.ga4 ? " and GA4 Measurement Protocol (gtag.js is not loaded here, so GA4 did not really get it)" : "");
+      v.ga4 ? " and GA4 Measurement Protocol (gtag.js is not loaded here: after 5 s waiting for it to read dataLayer, the copy goes as not delivered in the browser)" : "");
   }
   if (v.companion === "waiting") return el("span", "none", "waits in memory for the visitor's consent");
   return el("span", "none", "nothing sent");

@@ -9,6 +9,7 @@ use super::delivery::Delivery;
 use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
 use super::js::{self, Function, MessageEvent};
 use super::listener::Listener;
+use crate::consent::Gate;
 use crate::event::{Problem, Rule};
 use crate::json;
 use crate::limits::MAX_JSON;
@@ -154,10 +155,10 @@ impl Engine {
             }
         }
         if let Some(delivery) = &self.delivery {
-            let ga4_live = verdict.forwarded.contains(&Destination::Ga4) && js::tags_live();
+            let ga4_in_page = verdict.forwarded.contains(&Destination::Ga4);
             match &verdict.collect {
                 Some(draft) => {
-                    if !self.queue_draft(draft, ga4_live) {
+                    if !self.queue_draft(draft, ga4_in_page) {
                         verdict.collect = None;
                     }
                 }
@@ -196,8 +197,10 @@ impl Engine {
     }
 
     /// A companion copy, into the outbox; `false` when it cannot be sent (no companion, an
-    /// event ID the companion refuses).
-    fn queue_draft(&self, draft: &Draft, ga4_live: bool) -> bool {
+    /// event ID the companion refuses). `ga4_in_page`: its GA4 call went to gtag or
+    /// `dataLayer` in this page (delivered once a tag reads `dataLayer`: until then the copy
+    /// waits a little for one).
+    fn queue_draft(&self, draft: &Draft, ga4_in_page: bool) -> bool {
         let Some(delivery) = self.delivery.as_ref().filter(|d| d.has_companion()) else {
             return false;
         };
@@ -209,6 +212,10 @@ impl Engine {
             .try_borrow()
             .is_ok_and(|p| p.user_data_allowed());
         let user_data = delivery.user_data().filter(|_| allowed);
+        let ga4_live = ga4_in_page && js::tags_live();
+        if ga4_in_page && !ga4_live && draft.ga4.is_some() {
+            delivery.await_tag(&draft.event_id);
+        }
         delivery.queue(Entry {
             kind: Kind::Companion,
             id: draft.event_id.clone(),
@@ -369,9 +376,16 @@ impl BookingAnalytics {
             .try_borrow_mut()
             .map(|mut p| p.released_collect())
             .unwrap_or_default();
-        let ga4_live = js::tags_live();
+        // The released copies' GA4 calls went to the page's tag (now or at event time) when
+        // GA4 is configured and consent lets it through.
+        let released_ga4 = self.engine.ga4_id.is_some()
+            && self
+                .engine
+                .pipeline
+                .try_borrow()
+                .is_ok_and(|p| p.consent().gate(Destination::Ga4) == Gate::Send);
         for draft in &drafts {
-            self.engine.queue_draft(draft, ga4_live);
+            self.engine.queue_draft(draft, released_ga4);
         }
         Ok(())
     }

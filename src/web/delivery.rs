@@ -17,8 +17,8 @@ use super::js::{self, Function};
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, batch_head, batches, outcome, Entry, Kind, Outbox, OutboxStats, Outcome, UserData,
-    MAX_RETRIES, STORAGE_KEY,
+    backoff_ms, batch_head, batches, outcome, with_ga4_delivered_in_browser, Entry, Kind, Outbox,
+    OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES, STORAGE_KEY,
 };
 use crate::prelude::*;
 use crate::text::{concat, push_u64};
@@ -48,6 +48,9 @@ struct State {
     /// `destroy()` was called: no new flush starts (an answer in flight is still recorded)
     /// until `listen()` or `track()` starts delivery again.
     stopped: bool,
+    /// Companion entries whose GA4 call went into a `dataLayer` no tag read yet (see
+    /// [`GA4_TAG_GRACE_MS`]).
+    awaiting_tag: Vec<String>,
 }
 
 /// The outbox and what delivers it.
@@ -92,6 +95,7 @@ impl Delivery {
                 exit_off: JsValue::NULL,
                 user_data: None,
                 stopped: false,
+                awaiting_tag: Vec::new(),
             }),
             on_timer: callback(weak, |d, _| d.flush()),
             on_lock: callback(weak, Delivery::locked),
@@ -183,6 +187,16 @@ impl Delivery {
         added
     }
 
+    /// Holds the companion copy `id` until the page's tag takes over `dataLayer` (it is then
+    /// sent as delivered in the browser), or [`GA4_TAG_GRACE_MS`] after it was queued.
+    pub fn await_tag(&self, id: &str) {
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            if !state.awaiting_tag.iter().any(|waiting| waiting == id) {
+                state.awaiting_tag.push(id.into());
+            }
+        }
+    }
+
     /// Flushes on the next timer tick (also retrying what waits, as after a new event).
     pub fn kick(&self) {
         if self.pending(false) > 0 {
@@ -242,7 +256,13 @@ impl Delivery {
                 return self.finish(false, None);
             }
             state.release = release;
-            state.outbox.entries(now)
+            let entries = state.outbox.entries(now);
+            state.awaiting_tag.retain(|id| {
+                entries
+                    .iter()
+                    .any(|e| e.kind == Kind::Companion && e.id == *id)
+            });
+            entries
         };
         // fbq calls made before the page had fbq: replayed once it has.
         let mut sent = Vec::new();
@@ -255,12 +275,14 @@ impl Delivery {
                 }
             }
         }
-        let request = {
+        let (request, hold_until) = {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
             state.outbox.remove(Kind::Meta, &sent, true, now);
             state.outbox.remove(Kind::Meta, &failed, false, now);
+            let mut entries = entries;
+            let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
             let request = state.companion.as_ref().and_then(|c| {
                 let head = batch_head(
                     &c.site,
@@ -276,11 +298,15 @@ impl Delivery {
             if let Some((_, _, ids)) = &request {
                 state.in_flight = ids.clone();
             }
-            request
+            (request, hold_until)
         };
-        match request {
-            Some((url, body, _)) => js::post(&url, &body, self.on_answer.as_ref()),
-            None => self.finish(!sent.is_empty() || !failed.is_empty(), None),
+        match (request, hold_until) {
+            (Some((url, body, _)), _) => js::post(&url, &body, self.on_answer.as_ref()),
+            (None, Some(until)) => {
+                self.release();
+                self.schedule(until - now);
+            }
+            (None, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
         }
     }
 
@@ -321,19 +347,11 @@ impl Delivery {
     /// Ends a flush: releases the lock or claim, and schedules the next one while entries
     /// wait (at once after progress, with backoff otherwise, at most `MAX_RETRIES` times).
     fn finish(&self, progress: bool, retry_after: Option<&str>) {
+        self.release();
         let delay = {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
-            state.busy = false;
-            let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
-            match release.dyn_ref::<Function>() {
-                Some(release) => drop(release.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED)),
-                None => {
-                    let tab = state.tab.clone();
-                    state.outbox.release(&tab, js::date_now());
-                }
-            }
             if state.outbox.stats().pending == 0 {
                 return;
             }
@@ -351,6 +369,22 @@ impl Delivery {
         self.schedule(delay);
     }
 
+    /// Ends a flush's hold on the outbox: the Web Lock or the claim.
+    fn release(&self) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return;
+        };
+        state.busy = false;
+        let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
+        match release.dyn_ref::<Function>() {
+            Some(release) => drop(release.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED)),
+            None => {
+                let tab = state.tab.clone();
+                state.outbox.release(&tab, js::date_now());
+            }
+        }
+    }
+
     /// The page is going away: what waits for the companion goes out by `sendBeacon`, in
     /// requests under 64 KB. The entries stay in the outbox until a `fetch` gets 202 for them
     /// (a beacon's answer cannot be read; the companion absorbs the repeat as a duplicate).
@@ -361,7 +395,8 @@ impl Delivery {
         let Some(companion) = state.companion.clone() else {
             return;
         };
-        let entries = state.outbox.entries(js::date_now());
+        let mut entries = state.outbox.entries(js::date_now());
+        for_companion(&state.awaiting_tag, &mut entries, None);
         drop(state);
         let head = batch_head(
             &companion.site,
@@ -382,6 +417,37 @@ impl Drop for Delivery {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The entries to send to the companion now, and when to look again at those held back. A copy
+/// whose GA4 call waits for the page's tag goes out marked delivered in the browser once the tag
+/// is live; until then it is held within its grace (when `now` is given: a page leaving holds
+/// nothing back), and after it goes out as not delivered.
+fn for_companion(
+    awaiting_tag: &[String],
+    entries: &mut Vec<Entry>,
+    now: Option<f64>,
+) -> Option<f64> {
+    let live = js::tags_live();
+    let mut wake: Option<f64> = None;
+    entries.retain_mut(|entry| {
+        if entry.kind != Kind::Companion || !awaiting_tag.contains(&entry.id) {
+            return true;
+        }
+        if live {
+            entry.json = with_ga4_delivered_in_browser(&entry.json);
+            return true;
+        }
+        let until = entry.time_ms + GA4_TAG_GRACE_MS;
+        match now {
+            Some(now) if now < until => {
+                wake = Some(wake.map_or(until, |w: f64| w.min(until)));
+                false
+            }
+            _ => true,
+        }
+    });
+    wake
 }
 
 fn page_url() -> String {

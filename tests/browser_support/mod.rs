@@ -80,6 +80,9 @@ export function resetPage() {
 
 export function stubTags() {
   W.gtag = function () { W.__calls.gtag.push(Array.from(arguments)); };
+  // gtag.js has loaded: it has taken over dataLayer (nothing is pushed there: gtag records).
+  W.dataLayer = [];
+  W.dataLayer.push = function () { return Array.prototype.push.apply(this, arguments); };
   W.fbq = function () { W.__calls.fbq.push(Array.from(arguments)); };
 }
 
