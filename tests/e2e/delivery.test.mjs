@@ -125,9 +125,18 @@ test("two tabs sharing one outbox never send the same stored entry twice", async
   await first.page.close();
   await context.unroute("**/api/collect");
   const bodies = recordCollect(context);
-  // Two tabs of the same site open at once; both find the same outbox.
+  // Two tabs of the same site; both find the same outbox and start at the same instant: one
+  // BroadcastChannel message reaches both, and each starts its module (and its first flush).
   const [a, b] = await Promise.all([open(context), open(context)]);
-  await Promise.all([a, b].map(({ page }) => page.evaluate(() => { window.analytics = window.makeAnalytics(); })));
+  await Promise.all([a, b].map(({ page }) => page.evaluate(() => new Promise((ready) => {
+    const channel = new BroadcastChannel("e2e-start");
+    channel.onmessage = () => { window.analytics = window.makeAnalytics(); };
+    ready();
+  }))));
+  // Posted from a third channel object: every other one, in both tabs, hears it.
+  await a.page.evaluate(() => new BroadcastChannel("e2e-start").postMessage("go"));
+  await until("both tabs started", () =>
+    Promise.all([a, b].map(({ page }) => page.evaluate(() => Boolean(window.analytics)))).then((s) => s.every(Boolean)));
   await until("every stored entry delivered", async () => {
     const sent = bodies.flatMap((body) => body.events.map((e) => e.event_id));
     return ids.every((id) => sent.includes(id));
@@ -137,6 +146,9 @@ test("two tabs sharing one outbox never send the same stored entry twice", async
     a.page.evaluate(() => !(localStorage.getItem("altegio-analytics:outbox:v1") || "").includes("e2e-tabs-")));
   const sent = bodies.flatMap((body) => body.events.map((e) => e.event_id)).filter((id) => ids.includes(id));
   assert.equal(sent.length, ids.length, `each entry once: ${JSON.stringify(sent)}`);
+  // Each tab counts what it sent itself: together, each entry once.
+  const counts = await Promise.all([a, b].map(({ page }) => page.evaluate(() => window.analytics.stats().outbox.sent)));
+  assert.equal(counts[0] + counts[1], ids.length, JSON.stringify(counts));
   await context.close();
 });
 
