@@ -11,6 +11,8 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use clap::Parser;
 use reqwest::Url;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 /// Altegio's partner API, used when `--altegio-api` is not given.
 pub const DEFAULT_ALTEGIO_API: &str = "https://api.alteg.io";
@@ -118,12 +120,17 @@ pub struct Cli {
     )]
     pub activation_concurrency: String,
 
+    /// Bearer token required by GET /api/locations and GET /api/collect/status (secret; at
+    /// least 16 characters). Without it those two endpoints are open, with a warning at start.
+    #[arg(long, env = "ALTEGIO_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// The server-side copy: sites, destination credentials, delivery (see `sites`).
     #[command(flatten)]
     pub collect: crate::sites::CollectCli,
 }
 
-/// A secret string (the partner token). `Debug` and `Display` never show it.
+/// A secret string (the partner token, the admin token). `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -136,6 +143,14 @@ impl Secret {
     /// The secret itself, for the few places that must send or compare it.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `given` is this secret, in constant time; comparing SHA-256 digests hides the
+    /// length too.
+    pub fn matches(&self, given: &str) -> bool {
+        let a = Sha256::digest(given.as_bytes());
+        let b = Sha256::digest(self.0.as_bytes());
+        a.as_slice().ct_eq(b.as_slice()).into()
     }
 }
 
@@ -207,6 +222,8 @@ pub struct Config {
     pub retry: RetryPolicy,
     /// The server-side copy: sites, destinations, delivery.
     pub collect: crate::sites::CollectConfig,
+    /// Bearer token of `GET /api/locations` and `GET /api/collect/status`; `None`: open.
+    pub admin_token: Option<Secret>,
 }
 
 /// A setting that is missing or invalid. The message names the flag and the environment variable.
@@ -330,6 +347,46 @@ fn frame_ancestors(raw: &str) -> Result<String, ConfigError> {
     Ok(joined)
 }
 
+/// The shortest admin token accepted.
+pub const MIN_ADMIN_TOKEN: usize = 16;
+
+/// Checks `--admin-token`: absent is fine (the endpoints stay open); given, it must be at
+/// least [`MIN_ADMIN_TOKEN`] visible ASCII characters (it travels in a header). The value is
+/// never put in the message.
+fn admin_token(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
+    const FLAG: &str = "--admin-token";
+    const ENV: &str = "ALTEGIO_ADMIN_TOKEN";
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let token = raw.trim();
+    if token.is_empty() {
+        return Err(err(
+            FLAG,
+            ENV,
+            "empty; give a token, or leave the setting out to keep the endpoints open",
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(err(
+            FLAG,
+            ENV,
+            "only visible ASCII characters, no spaces (it is sent in an Authorization header)",
+        ));
+    }
+    if token.len() < MIN_ADMIN_TOKEN {
+        return Err(err(
+            FLAG,
+            ENV,
+            format!(
+                "too short: at least {MIN_ADMIN_TOKEN} characters, got {}",
+                token.len()
+            ),
+        ));
+    }
+    Ok(Some(Secret::new(token)))
+}
+
 fn boolean(raw: &str, flag: &'static str, env: &'static str) -> Result<bool, ConfigError> {
     match raw.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
@@ -434,6 +491,7 @@ impl Config {
             "--activation-concurrency",
             "ALTEGIO_COMPANION_ACTIVATION_CONCURRENCY",
         )?;
+        let admin_token = admin_token(cli.admin_token)?;
         Ok(Self {
             listen,
             database: PathBuf::from(cli.database),
@@ -454,6 +512,7 @@ impl Config {
                 concurrency,
             },
             collect,
+            admin_token,
         })
     }
 
@@ -517,10 +576,48 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let c = parse(&[]).unwrap();
+        let c = parse(&["--admin-token", "admin-token-0123456789"]).unwrap();
         let shown = format!("{c:?}");
         assert!(!shown.contains("\"tok\""), "{shown}");
+        assert!(!shown.contains("admin-token-0123456789"), "{shown}");
         assert!(shown.contains("redacted"));
+    }
+
+    #[test]
+    fn secrets_match_in_constant_time_only_exactly() {
+        let s = Secret::new("abc");
+        assert!(s.matches("abc"));
+        assert!(!s.matches("abd"));
+        assert!(!s.matches("ab"));
+        assert!(!s.matches("abcd"));
+        assert!(!s.matches(""));
+    }
+
+    #[test]
+    fn admin_token_is_optional_and_checked_when_given() {
+        assert!(parse(&[]).unwrap().admin_token.is_none());
+        let c = parse(&["--admin-token", " admin-token-0123456789 "]).unwrap();
+        assert_eq!(
+            c.admin_token.unwrap().expose(),
+            "admin-token-0123456789",
+            "trimmed"
+        );
+        for bad in [
+            "",
+            "   ",
+            "short-token",
+            "admin token 0123456789",
+            "admin-tökén-0123456789",
+        ] {
+            let e = parse(&["--admin-token", bad]).unwrap_err();
+            assert!(
+                e.contains("--admin-token") && e.contains("ALTEGIO_ADMIN_TOKEN"),
+                "{bad:?}: {e}"
+            );
+            if !bad.trim().is_empty() {
+                assert!(!e.contains(bad.trim()), "the value is not echoed: {e}");
+            }
+        }
     }
 
     #[test]

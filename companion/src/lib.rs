@@ -3,9 +3,9 @@
 //! It connects an integrator's Altegio Marketplace app to every location a business picks
 //! (`POST /api/connect`), answers Altegio's disable callback (`POST /api/altegio/callback`),
 //! stores entity webhooks once each (`POST /api/altegio/webhook/{salon_id}/{token}`, a URL
-//! per location: [`webhook_token`]), lists the locations (`GET /api/locations`) and serves the
-//! registration page (`GET /register`) with the module's npm package (`/pkg/…`). State lives
-//! in one SQLite file.
+//! per location: [`webhook_token`]), lists the locations (`GET /api/locations`, behind the
+//! admin token when one is set: [`routes::admin`]) and serves the registration page
+//! (`GET /register`) with the module's npm package (`/pkg/…`). State lives in one SQLite file.
 //!
 //! The binary is a thin wrapper: [`config::Cli`] → [`config::Config`] → [`AppState::new`] →
 //! [`app`]. [`standin`] is a stand-in for Altegio's partner API, used by the tests, the demo

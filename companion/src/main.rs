@@ -32,6 +32,12 @@ async fn main() -> ExitCode {
         collect = ?config.collect,
         "starting"
     );
+    if config.admin_token.is_none() {
+        tracing::warn!(
+            "no --admin-token (ALTEGIO_ADMIN_TOKEN): GET /api/locations and \
+             GET /api/collect/status are open to anyone who can reach this server"
+        );
+    }
     let state = match AppState::new(config) {
         Ok(s) => s,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! `POST /api/collect`: events from the module's pages, stored once per `(site, event_id)` and
 //! delivered in the background to the Meta Conversions API and the GA4 Measurement Protocol;
-//! `OPTIONS /api/collect` (CORS preflight); `GET /api/collect/status` (counts for operators).
+//! `OPTIONS /api/collect` (CORS preflight); `GET /api/collect/status` (counts for operators,
+//! behind the admin token when one is set).
 //!
 //! See companion/README.md for the contract. In short: the body is JSON, sent as
 //! `application/json` or `text/plain` (what `navigator.sendBeacon` sends without a
@@ -30,6 +31,7 @@ use crate::delivery::store::NewEvent;
 use crate::delivery::{now_ms, StoredClient, StoredEvent, StoredForm, StoredUserData};
 use crate::error::{self, AppError};
 use crate::json::BODY_LIMIT;
+use crate::routes::admin::Admin;
 use crate::state::AppState;
 
 /// Events in one request at most.
@@ -530,7 +532,8 @@ fn validate(
 
 /// `GET /api/collect/status`: counts per destination and state (and per site), whether each
 /// destination is configured, and the latest problems. Never credentials nor event contents.
-pub async fn status(State(state): State<AppState>) -> Result<Response, AppError> {
+/// Behind the admin token when one is set ([`Admin`]).
+pub async fn status(_admin: Admin, State(state): State<AppState>) -> Result<Response, AppError> {
     let config = &state.config.collect;
     let counts = state.db.delivery_counts().await?;
     let events = state.db.collected_count().await?;

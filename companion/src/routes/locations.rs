@@ -1,4 +1,5 @@
-//! `GET /api/locations`: every location and its state — never the API keys.
+//! `GET /api/locations`: every location and its state — never the API keys. Behind the
+//! admin token when one is set ([`Admin`]).
 
 use axum::extract::State;
 use axum::Json;
@@ -6,6 +7,7 @@ use serde::Serialize;
 
 use crate::db::LocationRow;
 use crate::error::AppError;
+use crate::routes::admin::Admin;
 use crate::state::AppState;
 
 /// The answer of `GET /api/locations`.
@@ -16,7 +18,10 @@ pub struct LocationsResponse {
 }
 
 /// `GET /api/locations`.
-pub async fn locations(State(state): State<AppState>) -> Result<Json<LocationsResponse>, AppError> {
+pub async fn locations(
+    _admin: Admin,
+    State(state): State<AppState>,
+) -> Result<Json<LocationsResponse>, AppError> {
     Ok(Json(LocationsResponse {
         locations: state.db.locations().await?,
     }))

@@ -1,5 +1,6 @@
 //! The HTTP surface: [`app`] assembles every route and layer around an [`AppState`].
 
+pub mod admin;
 pub mod callback;
 pub mod collect;
 pub mod connect;
