@@ -19,6 +19,8 @@ say() { printf '\033[1m[demo]\033[0m %s\n' "$*"; }
 # The token stays in this script and in the servers' environment, never in a page.
 partner_token="demo-partner-token-not-a-secret"
 application_id=4242
+# The operators' endpoints (/api/locations, /api/collect/status) need this bearer token.
+admin_token="demo-admin-token-not-a-secret"
 salon_ids=(1001 1002 1003)
 
 if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
@@ -29,7 +31,7 @@ if [ "${DEMO_SKIP_SETUP:-0}" != 1 ]; then
 fi
 say "building the companion and the partner API stand-in"
 cargo build -p altegio-companion --bins --locked
-bin="$root/target/debug"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 
 # A free port on 127.0.0.1: the preferred one when it is free, any other otherwise.
 port() {
@@ -120,6 +122,7 @@ pids+=($!)
 pids+=($!)
 
 ALTEGIO_COMPANION_PARTNER_TOKEN="$partner_token" \
+ALTEGIO_ADMIN_TOKEN="$admin_token" \
 ALTEGIO_COMPANION_META_ACCESS_TOKEN="demo-meta-token" \
 ALTEGIO_COMPANION_GA4_API_SECRET="demo-ga4-secret" \
   "$bin/altegio-companion" \
@@ -139,16 +142,17 @@ pids+=($!)
 python3 -m http.server "$widget_port" --bind 127.0.0.1 --directory "$root/www/widget" >"$state/widget.log" 2>&1 &
 pids+=($!)
 
+# wait_for URL NAME [CURL OPTIONS…]
 wait_for() {
   for _ in $(seq 1 100); do
-    if curl -fs -o /dev/null "$1"; then return 0; fi
+    if curl -fs -o /dev/null "${@:3}" "$1"; then return 0; fi
     sleep 0.2
   done
   echo "demo: $2 did not start; see $state/*.log" >&2
   exit 1
 }
 wait_for "$standin/__standin/requests" "the partner API stand-in"
-wait_for "$site/api/locations" "the companion"
+wait_for "$site/api/locations" "the companion" -H "Authorization: Bearer $admin_token"
 wait_for "$widget/" "the widget server"
 wait_for "$destinations/__standin/requests" "the Meta/GA4 stand-in"
 
@@ -157,10 +161,12 @@ cat <<EOF
   Studio Bloom, the partner site:   $site/
   Booking widget stand-in:          $widget/   (another origin, embedded by the site)
   Registration walk-through:        $site/register?salon_ids[]=…  (linked from the site's panel)
-  Companion's locations:            $site/api/locations
   Partner API stand-in's requests:  $standin/__standin/requests
-  Server-side copies (companion):   $site/api/collect/status
   Meta/GA4 stand-in's requests:     $destinations/__standin/requests
+
+  The companion's operators' endpoints need the admin token:
+  curl -H "Authorization: Bearer $admin_token" $site/api/locations
+  curl -H "Authorization: Bearer $admin_token" $site/api/collect/status
 
   The signed registration link (locations ${salon_ids[*]}):
   $register_url

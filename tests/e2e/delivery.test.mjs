@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { COLLECT_SITE, launchBrowser, startDemo, until } from "./harness.mjs";
+import { COLLECT_SITE, adminFetch, launchBrowser, startDemo, until } from "./harness.mjs";
 
 let demo;
 let browser;
@@ -64,11 +64,11 @@ test("a booking followed at once by navigation away is stored by the companion e
     location.href = "/delivery.html?left=1";
   }, booking("e2e-navigate-1"));
   await until("Meta's copy of the booking", async () => (await metaCalls("e2e-navigate-1")).length === 1);
-  const status = await (await fetch(`${demo.site}/api/collect/status`)).json();
+  const status = await (await adminFetch(`${demo.site}/api/collect/status`)).json();
   assert.ok(status.sites[COLLECT_SITE.id].meta.delivered >= 1, JSON.stringify(status));
   // Later polls still find exactly one delivery: the beacon and the fetch were one event.
   await until("the companion to be idle", async () => {
-    const s = await (await fetch(`${demo.site}/api/collect/status`)).json();
+    const s = await (await adminFetch(`${demo.site}/api/collect/status`)).json();
     return s.destinations.meta.pending === 0 && s.destinations.meta.in_flight === 0;
   });
   assert.equal((await metaCalls("e2e-navigate-1")).length, 1);
@@ -103,7 +103,7 @@ test("a reload with a non-empty outbox delivers it once", async () => {
   const sent = bodies.flatMap((b) => b.events.map((e) => e.event_id)).filter((id) => id === "e2e-reload-1");
   assert.equal(sent.length, 1);
   await until("the companion to be idle", async () => {
-    const s = await (await fetch(`${demo.site}/api/collect/status`)).json();
+    const s = await (await adminFetch(`${demo.site}/api/collect/status`)).json();
     return s.destinations.meta.pending === 0 && s.destinations.meta.in_flight === 0;
   });
   assert.equal((await metaCalls("e2e-reload-1")).length, 1);

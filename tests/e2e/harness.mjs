@@ -23,6 +23,13 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The demo's partner token and app ID (the same as scripts/demo.sh uses). */
 export const PARTNER_TOKEN = "demo-partner-token-not-a-secret";
 export const APPLICATION_ID = 4242;
+/** The demo's admin token (the same as scripts/demo.sh uses): GET /api/locations and /api/collect/status need it. */
+export const ADMIN_TOKEN = "demo-admin-token-not-a-secret";
+
+/** `fetch` with the admin token, for the companion's operators' endpoints. */
+export function adminFetch(url, init = {}) {
+  return fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${ADMIN_TOKEN}` } });
+}
 
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
@@ -221,12 +228,13 @@ export async function startDemo({ frameAncestors = [], collect = false } = {}) {
       ] : []),
     ], {
       ALTEGIO_COMPANION_PARTNER_TOKEN: PARTNER_TOKEN,
+      ALTEGIO_ADMIN_TOKEN: ADMIN_TOKEN,
       ...(collect ? { ALTEGIO_COMPANION_META_ACCESS_TOKEN: "e2e-token", ALTEGIO_COMPANION_GA4_API_SECRET: "e2e-secret" } : {}),
     });
     children.push(companionProcess);
     await until("the companion", async () => {
       alive(companionProcess, "altegio-companion");
-      return (await fetch(`${site}/api/locations`)).ok;
+      return (await adminFetch(`${site}/api/locations`)).ok;
     });
 
     return {

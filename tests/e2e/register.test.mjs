@@ -5,7 +5,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { APPLICATION_ID, launchBrowser, root, signedRegisterQuery, startDemo, until, webhookUrl } from "./harness.mjs";
+import {
+  APPLICATION_ID, adminFetch, launchBrowser, root, signedRegisterQuery, startDemo, until, webhookUrl,
+} from "./harness.mjs";
 
 let demo;
 let browser;
@@ -60,7 +62,9 @@ test("the registration page connects three locations with one signed link", asyn
   assert.equal((await post(`${demo.site}/api/altegio/webhook`)).status, 410);
   assert.equal((await post(webhookUrl(demo.site, 2001, "not-the-partner-token"))).status, 403);
 
-  const { locations } = await (await fetch(`${demo.site}/api/locations`)).json();
+  // The operators' list needs the admin token.
+  assert.equal((await fetch(`${demo.site}/api/locations`)).status, 401);
+  const { locations } = await (await adminFetch(`${demo.site}/api/locations`)).json();
   for (const id of [2001, 2002, 2003]) {
     assert.equal(locations.find((l) => l.salon_id === id)?.state, "active", `location ${id}`);
   }
