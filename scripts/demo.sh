@@ -122,7 +122,7 @@ pids+=($!)
 pids+=($!)
 
 ALTEGIO_COMPANION_PARTNER_TOKEN="$partner_token" \
-ALTEGIO_ADMIN_TOKEN="$admin_token" \
+ALTEGIO_COMPANION_ADMIN_TOKEN="$admin_token" \
 ALTEGIO_COMPANION_META_ACCESS_TOKEN="demo-meta-token" \
 ALTEGIO_COMPANION_GA4_API_SECRET="demo-ga4-secret" \
   "$bin/altegio-companion" \

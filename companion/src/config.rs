@@ -122,7 +122,7 @@ pub struct Cli {
 
     /// Bearer token required by GET /api/locations and GET /api/collect/status (secret; at
     /// least 16 characters). Without it those two endpoints are open, with a warning at start.
-    #[arg(long, env = "ALTEGIO_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "ALTEGIO_COMPANION_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
     /// The server-side copy: sites, destination credentials, delivery (see `sites`).
@@ -355,7 +355,7 @@ pub const MIN_ADMIN_TOKEN: usize = 16;
 /// never put in the message.
 fn admin_token(raw: Option<String>) -> Result<Option<Secret>, ConfigError> {
     const FLAG: &str = "--admin-token";
-    const ENV: &str = "ALTEGIO_ADMIN_TOKEN";
+    const ENV: &str = "ALTEGIO_COMPANION_ADMIN_TOKEN";
     let Some(raw) = raw else {
         return Ok(None);
     };
@@ -611,13 +611,38 @@ mod tests {
         ] {
             let e = parse(&["--admin-token", bad]).unwrap_err();
             assert!(
-                e.contains("--admin-token") && e.contains("ALTEGIO_ADMIN_TOKEN"),
+                e.contains("--admin-token") && e.contains("ALTEGIO_COMPANION_ADMIN_TOKEN"),
                 "{bad:?}: {e}"
             );
             if !bad.trim().is_empty() {
                 assert!(!e.contains(bad.trim()), "the value is not echoed: {e}");
             }
         }
+    }
+
+    #[test]
+    fn every_setting_has_a_companion_environment_variable() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            let env = arg.get_env().and_then(|e| e.to_str()).unwrap_or("");
+            assert!(
+                env.starts_with("ALTEGIO_COMPANION_"),
+                "{id}: environment variable {env:?}"
+            );
+        }
+        let admin = command
+            .get_arguments()
+            .find(|a| a.get_id() == "admin_token")
+            .unwrap();
+        assert_eq!(
+            admin.get_env().and_then(|e| e.to_str()),
+            Some("ALTEGIO_COMPANION_ADMIN_TOKEN")
+        );
     }
 
     #[test]

@@ -34,7 +34,7 @@ async fn main() -> ExitCode {
     );
     if config.admin_token.is_none() {
         tracing::warn!(
-            "no --admin-token (ALTEGIO_ADMIN_TOKEN): GET /api/locations and \
+            "no --admin-token (ALTEGIO_COMPANION_ADMIN_TOKEN): GET /api/locations and \
              GET /api/collect/status are open to anyone who can reach this server"
         );
     }

@@ -228,7 +228,7 @@ export async function startDemo({ frameAncestors = [], collect = false } = {}) {
       ] : []),
     ], {
       ALTEGIO_COMPANION_PARTNER_TOKEN: PARTNER_TOKEN,
-      ALTEGIO_ADMIN_TOKEN: ADMIN_TOKEN,
+      ALTEGIO_COMPANION_ADMIN_TOKEN: ADMIN_TOKEN,
       ...(collect ? { ALTEGIO_COMPANION_META_ACCESS_TOKEN: "e2e-token", ALTEGIO_COMPANION_GA4_API_SECRET: "e2e-secret" } : {}),
     });
     children.push(companionProcess);

@@ -1,7 +1,7 @@
 //! [`Admin`]: the admin bearer token of the operators' endpoints (`GET /api/locations`,
 //! `GET /api/collect/status`).
 //!
-//! With `--admin-token` (`ALTEGIO_ADMIN_TOKEN`) set, a request must carry
+//! With `--admin-token` (`ALTEGIO_COMPANION_ADMIN_TOKEN`) set, a request must carry
 //! `Authorization: Bearer <token>` (scheme in any case), compared in constant time; otherwise
 //! it is answered 401 with a JSON error and `WWW-Authenticate: Bearer realm="altegio-companion"`
 //! (plus `error="invalid_token"` when a token was given but is wrong). Without the setting the
