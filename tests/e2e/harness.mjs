@@ -6,8 +6,8 @@
 // - the booking-widget stand-in (www/widget/) on a second origin;
 // - a third origin serving tests/e2e/fixtures/ (a forger, a stand-in for Altegio's app page).
 //
-// Assumes `npm run build` ran (pkg/web, pkg/register); builds the companion binaries with
-// cargo when they are missing (ALTEGIO_E2E_BIN_DIR points elsewhere if wanted).
+// Assumes `npm run build` ran (pkg/web, pkg/register); runs `cargo build` for the companion
+// binaries (a no-op when up to date) unless ALTEGIO_E2E_BIN_DIR names prebuilt ones.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -125,15 +125,46 @@ async function freePort() {
   return port;
 }
 
+const BINARIES = ["altegio-companion", "altegio-partner-standin", "altegio-destination-standin"];
+let built = null;
+
+/**
+ * The companion's binaries: `cargo build -p altegio-companion --bins --locked` on the first
+ * call (a no-op when they are up to date, so a stale binary never runs old code), located by
+ * the paths cargo reports — so CARGO_TARGET_DIR (resolved against the repo root when
+ * relative, since cargo runs there), CARGO_BUILD_TARGET_DIR and cargo's config all hold.
+ * With ALTEGIO_E2E_BIN_DIR set, the binaries in that directory are used as they are.
+ */
 function binaries() {
-  const dir = process.env.ALTEGIO_E2E_BIN_DIR ?? join(root, "target", "debug");
-  const companion = join(dir, "altegio-companion");
-  const standin = join(dir, "altegio-partner-standin");
-  const destinations = join(dir, "altegio-destination-standin");
-  if (!existsSync(companion) || !existsSync(standin) || !existsSync(destinations)) {
-    execFileSync("cargo", ["build", "-p", "altegio-companion", "--bins", "--locked"], { cwd: root, stdio: "inherit" });
+  const given = process.env.ALTEGIO_E2E_BIN_DIR;
+  if (given) {
+    const paths = Object.fromEntries(BINARIES.map((name) => [name, join(given, name)]));
+    const missing = BINARIES.filter((name) => !existsSync(paths[name]));
+    if (missing.length > 0) {
+      throw new Error(`ALTEGIO_E2E_BIN_DIR=${given}: no ${missing.join(", ")} there (unset it to let cargo build them)`);
+    }
+    return { companion: paths["altegio-companion"], standin: paths["altegio-partner-standin"], destinations: paths["altegio-destination-standin"] };
   }
-  return { companion, standin, destinations };
+  if (!built) {
+    // Diagnostics go to stderr as usual; stdout carries one JSON message per line.
+    const out = execFileSync(
+      "cargo",
+      ["build", "-p", "altegio-companion", "--bins", "--locked", "--message-format=json-render-diagnostics"],
+      { cwd: root, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
+    );
+    const paths = {};
+    for (const line of out.split("\n")) {
+      if (!line.startsWith("{")) continue;
+      const message = JSON.parse(line);
+      if (message.reason === "compiler-artifact" && message.executable && BINARIES.includes(message.target?.name)) {
+        paths[message.target.name] = message.executable;
+      }
+    }
+    const missing = BINARIES.filter((name) => !paths[name] || !existsSync(paths[name]));
+    if (missing.length > 0) throw new Error(`cargo build reported no ${missing.join(", ")}`);
+    built = { companion: paths["altegio-companion"], standin: paths["altegio-partner-standin"], destinations: paths["altegio-destination-standin"] };
+  }
+  return built;
 }
 
 /** Spawns a server; its output is kept for error messages. */
