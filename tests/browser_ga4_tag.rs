@@ -39,17 +39,6 @@ async fn ticks(n: u32) {
     .await;
 }
 
-async fn wait_for(condition: &str, a: &JsValue) {
-    js_async(
-        &format!(
-            "for (let i = 0; i < 800; i++) {{ if ({condition}) return; await new Promise((r) => setTimeout(r, 25)); }}
-             throw new Error('timed out waiting for: ' + {condition:?});"
-        ),
-        a,
-    )
-    .await;
-}
-
 /// One test running the scenarios in turn: they share the page's `fetch` and localStorage.
 #[wasm_bindgen_test]
 async fn a_copy_waits_for_the_ga4_tag_and_says_whether_the_browser_delivered() {

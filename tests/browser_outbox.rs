@@ -45,17 +45,6 @@ const STUB_FETCH: &str = r#"
   };
 "#;
 
-async fn wait_for(condition: &str, a: &JsValue) {
-    js_async(
-        &format!(
-            "for (let i = 0; i < 400; i++) {{ if ({condition}) return; await new Promise((r) => setTimeout(r, 25)); }}
-             throw new Error('timed out waiting for: ' + {condition:?});"
-        ),
-        a,
-    )
-    .await;
-}
-
 fn stored() -> String {
     eval(&format!("return localStorage.getItem('{KEY}') || ''"))
         .as_string()

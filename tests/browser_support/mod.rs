@@ -256,6 +256,19 @@ pub async fn js_async(src: &str, a: &JsValue) -> JsValue {
     }
 }
 
+/// Waits until the JavaScript expression `condition` (with `a` in scope) is true, polling every
+/// 25 ms; fails after 400 polls (at least 10 s, however slow the machine).
+pub async fn wait_for(condition: &str, a: &JsValue) {
+    js_async(
+        &format!(
+            "for (let i = 0; i < 400; i++) {{ if ({condition}) return; await new Promise((r) => setTimeout(r, 25)); }}
+             throw new Error('timed out waiting for: ' + {condition:?});"
+        ),
+        a,
+    )
+    .await;
+}
+
 /// A `booked` payload as the widget posts it (FACTS §2): two appointments, booking code,
 /// company, device flag and the event id Meta deduplicates on.
 pub const BOOKING: &str = r#"{
