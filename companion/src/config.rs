@@ -14,6 +14,8 @@ use reqwest::Url;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::trusted_proxies::TrustedProxies;
+
 /// Altegio's partner API, used when `--altegio-api` is not given.
 pub const DEFAULT_ALTEGIO_API: &str = "https://api.alteg.io";
 /// The origins allowed to frame `/register` when `--frame-ancestors` is not given.
@@ -125,6 +127,16 @@ pub struct Cli {
     #[arg(long, env = "ALTEGIO_COMPANION_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// Reverse proxies whose X-Forwarded-For is believed for the visitor's IP address, as
+    /// IP addresses or CIDR ranges (repeatable or comma-separated, e.g. 127.0.0.1,10.0.0.0/8).
+    /// Default none: the TCP peer is the visitor.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ALTEGIO_COMPANION_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// The server-side copy: sites, destination credentials, delivery (see `sites`).
     #[command(flatten)]
     pub collect: crate::sites::CollectCli,
@@ -224,6 +236,8 @@ pub struct Config {
     pub collect: crate::sites::CollectConfig,
     /// Bearer token of `GET /api/locations` and `GET /api/collect/status`; `None`: open.
     pub admin_token: Option<Secret>,
+    /// Proxies whose `X-Forwarded-For` is believed ([`crate::client_ip`]); empty: none.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A setting that is missing or invalid. The message names the flag and the environment variable.
@@ -492,6 +506,7 @@ impl Config {
             "ALTEGIO_COMPANION_ACTIVATION_CONCURRENCY",
         )?;
         let admin_token = admin_token(cli.admin_token)?;
+        let trusted_proxies = TrustedProxies::parse(&cli.trusted_proxies)?;
         Ok(Self {
             listen,
             database: PathBuf::from(cli.database),
@@ -513,6 +528,7 @@ impl Config {
             },
             collect,
             admin_token,
+            trusted_proxies,
         })
     }
 
@@ -687,6 +703,32 @@ mod tests {
             let e = parse(&args).unwrap_err();
             assert!(e.contains(flag), "{args:?}: {e}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_repeatable_and_comma_separated() {
+        assert!(parse(&[]).unwrap().trusted_proxies.is_empty());
+        let c = parse(&[
+            "--trusted-proxy",
+            "127.0.0.1, 10.0.0.0/8",
+            "--trusted-proxy",
+            "::1",
+        ])
+        .unwrap();
+        let shown: Vec<String> = c
+            .trusted_proxies
+            .ranges()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let e = parse(&["--trusted-proxy", "127.0.0.1,10.0.0.0/99"]).unwrap_err();
+        assert!(
+            e.contains("--trusted-proxy")
+                && e.contains("ALTEGIO_COMPANION_TRUSTED_PROXIES")
+                && e.contains("10.0.0.0/99"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! `altegio-destination-standin`).
 
 pub mod activation;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod delivery;
@@ -32,6 +33,7 @@ pub mod signature;
 pub mod sites;
 pub mod standin;
 pub mod state;
+pub mod trusted_proxies;
 pub mod webhook_token;
 
 pub use routes::app;

@@ -1,5 +1,6 @@
 //! `altegio-companion`: see the library documentation and `--help`.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use altegio_companion::config::{Cli, Config};
@@ -29,6 +30,12 @@ async fn main() -> ExitCode {
             altegio_companion::webhook_token::WEBHOOK_PATH
         ),
         cors_origins = ?config.cors_origins,
+        trusted_proxies = ?config
+            .trusted_proxies
+            .ranges()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
         collect = ?config.collect,
         "starting"
     );
@@ -53,7 +60,9 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(%listen, "listening");
-    if let Err(e) = axum::serve(listener, app(state))
+    // The peer address is the visitor's IP address for Meta (see `client_ip`).
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
     {
