@@ -46,6 +46,8 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 2: collected events and their deliveries (the server-side copy).
     crate::delivery::store::MIGRATION,
+    // 3: the visitor's IP address of a collected event, kept for Meta only.
+    crate::delivery::store::MIGRATION_CLIENT_IP,
 ];
 
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";

@@ -15,7 +15,9 @@
 //! stores them ([`delivery::store`]) for the background worker ([`delivery`]) that sends them
 //! to the Meta Conversions API and the GA4 Measurement Protocol; [`sites`] holds its settings,
 //! [`destination_standin`] stands in for both destinations (binary
-//! `altegio-destination-standin`).
+//! `altegio-destination-standin`). Meta gets the visitor's IP address, taken from the
+//! connection ([`client_ip`], [`trusted_proxies`]): serve [`app`] with
+//! `into_make_service_with_connect_info::<SocketAddr>()`, as the binary does.
 
 pub mod activation;
 pub mod client_ip;

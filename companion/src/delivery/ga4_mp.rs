@@ -5,7 +5,9 @@
 //! false): GA4 has no de-duplication, so sending both would count the event twice. The
 //! client ID is the `_ga` cookie's, or one the companion generated when the request had none
 //! (`<random>.<unix seconds>`, shared by the events of one request). `timestamp_micros` is
-//! the event's time when it is at most 72 hours old (what the protocol accepts).
+//! the event's time when it is at most 72 hours old (what the protocol accepts). Nothing
+//! personal goes here: no hashed e-mail or phone, no IP address (the protocol has no field
+//! for one, and [`body`] is never given it).
 
 use serde_json::{json, Value};
 

@@ -4,7 +4,9 @@
 //!
 //! `event_id` is the browser's `eventID`: Meta counts the Pixel's event and this one once.
 //! `em` and `ph` arrive already hashed (SHA-256 hex of the normalised value, computed in the
-//! browser) and are passed through unchanged.
+//! browser) and are passed through unchanged. `client_ip_address` is the visitor's IP address
+//! as the companion saw the connection ([`crate::client_ip`]), IPv4 or IPv6 as text; it is
+//! not part of the stored event but kept beside it for Meta alone, until Meta's row is final.
 
 use serde_json::{json, Map, Value};
 
@@ -16,11 +18,15 @@ pub fn url(config: &MetaConfig) -> String {
     format!("{}/{}/events", config.api, config.pixel_id)
 }
 
-/// The request body for one event, or `None` when the event has no Meta form.
-pub fn body(config: &MetaConfig, event: &StoredEvent) -> Option<Value> {
+/// The request body for one event, or `None` when the event has no Meta form. `client_ip`
+/// is the visitor's address, when the companion still holds it.
+pub fn body(config: &MetaConfig, event: &StoredEvent, client_ip: Option<&str>) -> Option<Value> {
     let meta = event.meta.as_ref()?;
     let mut user_data = Map::new();
     let client = &event.client;
+    if let Some(ip) = client_ip {
+        user_data.insert("client_ip_address".into(), json!(ip));
+    }
     if let Some(ua) = &client.user_agent {
         user_data.insert("client_user_agent".into(), json!(ua));
     }
@@ -114,15 +120,22 @@ mod tests {
             },
         };
         assert_eq!(url(&config), "http://x/v21.0/123/events");
-        let b = body(&config, &event).unwrap();
+        let b = body(&config, &event, Some("2001:db8::7")).unwrap();
         assert_eq!(
             b,
             json!({"data": [{
                 "event_name": "Schedule", "event_time": 1_700_000_000, "event_id": "ev-1",
                 "action_source": "website", "event_source_url": "https://s.example/book",
-                "user_data": {"client_user_agent": "UA", "fbp": "fb.1.1.2", "em": [hash]},
+                "user_data": {"client_ip_address": "2001:db8::7", "client_user_agent": "UA",
+                              "fbp": "fb.1.1.2", "em": [hash.clone()]},
                 "custom_data": {"value": 30}
             }], "test_event_code": "TEST1"})
+        );
+        // Without an address (cleared, or none seen) the field is left out.
+        let b = body(&config, &event, None).unwrap();
+        assert_eq!(
+            b["data"][0]["user_data"],
+            json!({"client_user_agent": "UA", "fbp": "fb.1.1.2", "em": [hash]})
         );
         assert_eq!(
             error_message(

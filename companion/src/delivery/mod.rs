@@ -445,7 +445,10 @@ impl Worker {
     async fn deliver(&self, claimed: Claimed) {
         let policy = &self.config.delivery;
         let result = match serde_json::from_str::<StoredEvent>(&claimed.payload) {
-            Ok(event) => self.call(claimed.destination, &event).await,
+            Ok(event) => {
+                self.call(claimed.destination, &event, claimed.client_ip.as_deref())
+                    .await
+            }
             Err(e) => CallResult::Failed(format!("stored event unreadable: {e}")),
         };
         let finish = decide(
@@ -484,13 +487,19 @@ impl Worker {
         }
     }
 
-    async fn call(&self, destination: Destination, event: &StoredEvent) -> CallResult {
+    /// One call. `client_ip` goes to Meta only: the GA4 request has no place for it.
+    async fn call(
+        &self,
+        destination: Destination,
+        event: &StoredEvent,
+        client_ip: Option<&str>,
+    ) -> CallResult {
         let request = match destination {
             Destination::Meta => {
                 let Some(meta) = &self.config.meta else {
                     return CallResult::Failed("Meta is not configured".into());
                 };
-                let Some(body) = meta_capi::body(meta, event) else {
+                let Some(body) = meta_capi::body(meta, event, client_ip) else {
                     return CallResult::Failed("the event has no Meta form".into());
                 };
                 let url = with_query(

@@ -43,6 +43,13 @@ pub const MIGRATION: &str = r#"
     CREATE INDEX collect_deliveries_due ON collect_deliveries (state, next_attempt_at);
 "#;
 
+/// Migration 3 of [`crate::db::MIGRATIONS`]: the visitor's IP address, in a column of its
+/// own so that it can be cleared on its own. Set only for events with a Meta delivery row,
+/// cleared as soon as that row is final (`delivered` or `failed`); GA4 never reads it.
+pub const MIGRATION_CLIENT_IP: &str = r#"
+    ALTER TABLE collect_events ADD COLUMN client_ip TEXT;
+"#;
+
 /// Where an event goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -82,6 +89,8 @@ pub struct NewEvent {
     pub payload: String,
     /// The destinations it must be delivered to.
     pub destinations: Vec<Destination>,
+    /// The visitor's IP address, for Meta only: stored only when `destinations` has Meta.
+    pub client_ip: Option<String>,
 }
 
 /// A delivery row claimed by a worker: it is `in_flight` now.
@@ -95,6 +104,8 @@ pub struct Claimed {
     pub attempts: u32,
     /// The stored payload.
     pub payload: String,
+    /// The visitor's IP address: for a Meta row, while it is kept; never for GA4.
+    pub client_ip: Option<String>,
 }
 
 /// How an attempt ended, for [`Db::finish_delivery`].
@@ -170,8 +181,8 @@ impl Db {
             {
                 let mut insert = tx.prepare(
                     "INSERT OR IGNORE INTO collect_events
-                         (site, event_id, name, payload, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                         (site, event_id, name, payload, received_at, client_ip)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?;
                 let mut delivery = tx.prepare(
                     "INSERT INTO collect_deliveries
@@ -179,7 +190,13 @@ impl Db {
                      VALUES (?1, ?2, 'pending', 0, ?3, ?3)",
                 )?;
                 for e in &events {
-                    let n = insert.execute(params![site, e.event_id, e.name, e.payload, now_ms])?;
+                    let client_ip = e
+                        .client_ip
+                        .as_deref()
+                        .filter(|_| e.destinations.contains(&Destination::Meta));
+                    let n = insert.execute(params![
+                        site, e.event_id, e.name, e.payload, now_ms, client_ip
+                    ])?;
                     if n == 0 {
                         duplicates += 1;
                         continue;
@@ -214,7 +231,8 @@ impl Db {
             let mut claimed = Vec::new();
             {
                 let mut select = tx.prepare(
-                    "SELECT d.event, d.destination, d.attempts, e.payload
+                    "SELECT d.event, d.destination, d.attempts, e.payload,
+                            CASE WHEN d.destination = 'meta' THEN e.client_ip END
                      FROM collect_deliveries d JOIN collect_events e ON e.id = d.event
                      WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
                        AND d.destination IN (?2, ?3)
@@ -231,6 +249,7 @@ impl Db {
                             destination: destination(r.get(1)?)?,
                             attempts: r.get::<_, u32>(2)?.saturating_add(1),
                             payload: r.get(3)?,
+                            client_ip: r.get(4)?,
                         })
                     },
                 )?;
@@ -258,7 +277,9 @@ impl Db {
         .await
     }
 
-    /// Records how an attempt on a claimed row ended. Only an `in_flight` row moves.
+    /// Records how an attempt on a claimed row ended. Only an `in_flight` row moves. When a
+    /// Meta row becomes final (`delivered`, `failed`), the event's IP address is cleared: Meta
+    /// was its only use.
     pub async fn finish_delivery(
         &self,
         event: i64,
@@ -273,13 +294,24 @@ impl Db {
                 Finish::Failed(reason) => ("failed", None, Some(reason)),
                 Finish::Uncertain(reason) => ("uncertain", None, Some(reason)),
             };
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let moved = tx.execute(
                 "UPDATE collect_deliveries
                  SET state = ?3, next_attempt_at = COALESCE(?4, next_attempt_at),
                      lease_until = NULL, last_error = ?5, updated_at = ?6
                  WHERE event = ?1 AND destination = ?2 AND state = 'in_flight'",
                 params![event, destination.as_str(), state, next, error, now_ms],
             )?;
+            if moved == 1
+                && destination == Destination::Meta
+                && matches!(state, "delivered" | "failed")
+            {
+                tx.execute(
+                    "UPDATE collect_events SET client_ip = NULL WHERE id = ?1",
+                    [event],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -289,6 +321,7 @@ impl Db {
     /// write after it failed): Meta rows go back to `pending` — a resend carries the same
     /// `event_id`, which Meta de-duplicates — unless their attempts ran out (`failed`); GA4
     /// rows become `uncertain` and are not resent. Returns (requeued, failed or uncertain).
+    /// A Meta row that fails here has its event's IP address cleared.
     pub async fn recover_expired_leases(
         &self,
         now_ms: i64,
@@ -303,6 +336,13 @@ impl Db {
                  WHERE destination = 'meta' AND state = 'in_flight' AND lease_until < ?1
                    AND attempts < ?2",
                 params![now_ms, max_attempts],
+            )?;
+            tx.execute(
+                "UPDATE collect_events SET client_ip = NULL
+                 WHERE id IN (SELECT event FROM collect_deliveries
+                              WHERE destination = 'meta' AND state = 'in_flight'
+                                AND lease_until < ?1)",
+                params![now_ms],
             )?;
             let failed = tx.execute(
                 "UPDATE collect_deliveries
@@ -443,7 +483,34 @@ mod tests {
             name: "booked".into(),
             payload: format!(r#"{{"id":"{id}"}}"#),
             destinations,
+            client_ip: None,
         }
+    }
+
+    fn event_from(id: &str, destinations: Vec<Destination>, ip: &str) -> NewEvent {
+        NewEvent {
+            client_ip: Some(ip.into()),
+            ..event(id, destinations)
+        }
+    }
+
+    /// The `client_ip` column of each event, by event ID.
+    async fn stored_ips(db: &Db) -> Vec<(String, Option<String>)> {
+        db.call(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT event_id, client_ip FROM collect_events ORDER BY event_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap()
+    }
+
+    fn ips(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        pairs
+            .iter()
+            .map(|(id, ip)| (id.to_string(), ip.map(str::to_owned)))
+            .collect()
     }
 
     fn state(rows: &[DeliveryRow], id: &str, d: Destination) -> (String, u32) {
@@ -553,6 +620,128 @@ mod tests {
         assert_eq!(rows.len(), 2, "{rows:?}");
         let counts = db.delivery_counts().await.unwrap();
         assert_eq!(counts.iter().map(|c| c.count).sum::<i64>(), 4);
+    }
+
+    #[tokio::test]
+    async fn the_ip_address_is_kept_for_meta_only_until_its_row_is_final() {
+        let (_d, db) = temp_db();
+        db.insert_collected(
+            "a".into(),
+            vec![
+                event_from("delivered", vec![Meta, Ga4], "203.0.113.1"),
+                event_from("failed", vec![Meta], "2001:db8::1"),
+                event_from("retried", vec![Meta], "203.0.113.3"),
+                event_from("cut", vec![Meta], "203.0.113.4"),
+                event_from("ga4-only", vec![Ga4], "203.0.113.5"),
+                event_from("nowhere", vec![], "203.0.113.6"),
+            ],
+            100,
+        )
+        .await
+        .unwrap();
+        // Without a Meta row the address is not even stored.
+        assert_eq!(
+            stored_ips(&db).await,
+            ips(&[
+                ("cut", Some("203.0.113.4")),
+                ("delivered", Some("203.0.113.1")),
+                ("failed", Some("2001:db8::1")),
+                ("ga4-only", None),
+                ("nowhere", None),
+                ("retried", Some("203.0.113.3")),
+            ])
+        );
+        let claimed = db
+            .claim_deliveries(vec![Meta, Ga4], 10, 100, 50)
+            .await
+            .unwrap();
+        let find = |id: &str, d: Destination| {
+            claimed
+                .iter()
+                .find(|c| c.payload.contains(&format!("\"{id}\"")) && c.destination == d)
+                .unwrap()
+                .clone()
+        };
+        // A GA4 claim never carries it, even when the event has one.
+        assert_eq!(find("delivered", Ga4).client_ip, None);
+        assert_eq!(
+            find("delivered", Meta).client_ip.as_deref(),
+            Some("203.0.113.1")
+        );
+        let finish = |id: &str, d: Destination, f: Finish| {
+            let c = find(id, d);
+            let db = db.clone();
+            async move { db.finish_delivery(c.event, d, f, 110).await.unwrap() }
+        };
+        finish("delivered", Meta, Finish::Delivered).await;
+        finish("failed", Meta, Finish::Failed("HTTP 400".into())).await;
+        let retry = Finish::Retry {
+            at_ms: 120,
+            reason: "HTTP 503".into(),
+        };
+        finish("retried", Meta, retry).await;
+        finish("delivered", Ga4, Finish::Delivered).await;
+        finish("ga4-only", Ga4, Finish::Uncertain("timed out".into())).await;
+        assert_eq!(
+            stored_ips(&db).await,
+            ips(&[
+                ("cut", Some("203.0.113.4")),
+                ("delivered", None),
+                ("failed", None),
+                ("ga4-only", None),
+                ("nowhere", None),
+                ("retried", Some("203.0.113.3")),
+            ])
+        );
+        // The retry still has it; the call cut short on its last attempt loses it.
+        let again = db.claim_deliveries(vec![Meta], 10, 120, 50).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].client_ip.as_deref(), Some("203.0.113.3"));
+        assert_eq!(db.recover_expired_leases(151, 10).await.unwrap(), (1, 0));
+        assert_eq!(
+            stored_ips(&db).await[0],
+            ("cut".to_owned(), Some("203.0.113.4".to_owned())),
+            "requeued: still needed"
+        );
+        db.claim_deliveries(vec![Meta], 10, 151, 50).await.unwrap();
+        assert_eq!(db.recover_expired_leases(500, 2).await.unwrap(), (0, 2));
+        assert!(
+            stored_ips(&db).await.iter().all(|(_, ip)| ip.is_none()),
+            "{:?}",
+            stored_ips(&db).await
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_ip_column_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(crate::db::MIGRATIONS[0]).unwrap();
+            conn.execute_batch(MIGRATION).unwrap();
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO collect_events (site, event_id, name, payload, received_at)
+                 VALUES ('a', 'old', 'booked', '{}', 100)",
+                [],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO collect_deliveries
+                     (event, destination, state, attempts, next_attempt_at, updated_at)
+                 VALUES (1, 'meta', 'pending', 0, 100, 100)",
+                [],
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let c = db.claim_deliveries(vec![Meta], 10, 100, 50).await.unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            (c[0].payload.as_str(), c[0].client_ip.as_deref()),
+            ("{}", None)
+        );
     }
 
     #[tokio::test]

@@ -8,11 +8,17 @@
 //! preflight), at most 64 KiB and 25 events; the `Origin` must be one of the site's and the
 //! key the site's; the answer is 202 `{"accepted": n, "duplicates": m}` once the events are
 //! in SQLite. Nothing is sent to a destination during the request.
+//!
+//! The visitor's IP address, for Meta, comes from the connection ([`crate::client_ip`]): the
+//! router must be served with `into_make_service_with_connect_info::<SocketAddr>()`. Served
+//! without it, events are stored without an address (and a warning is logged once).
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
     ACCESS_CONTROL_MAX_AGE, CONTENT_TYPE, ORIGIN, RETRY_AFTER, USER_AGENT, VARY,
@@ -27,6 +33,7 @@ use subtle::ConstantTimeEq;
 
 use altegio_analytics::ga4;
 
+use crate::client_ip::{client_ip, X_FORWARDED_FOR};
 use crate::delivery::store::NewEvent;
 use crate::delivery::{now_ms, StoredClient, StoredEvent, StoredForm, StoredUserData};
 use crate::error::{self, AppError};
@@ -233,6 +240,28 @@ fn acceptable_content_type(headers: &HeaderMap) -> bool {
     essence == "text/plain" || crate::json::is_json_media_type(&essence)
 }
 
+/// Whether the warning about a server without peer addresses was logged.
+static NO_PEER_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// The visitor's address: the TCP peer, or what a trusted proxy forwarded. `None` when the
+/// router was served without peer addresses.
+fn visitor_ip(state: &AppState, request: &Request) -> Option<IpAddr> {
+    let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+        if !NO_PEER_WARNED.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the server was started without peer addresses \
+                 (into_make_service_with_connect_info): events reach Meta without client_ip_address"
+            );
+        }
+        return None;
+    };
+    Some(client_ip(
+        peer.ip(),
+        request.headers().get_all(X_FORWARDED_FOR),
+        &state.config.trusted_proxies,
+    ))
+}
+
 async fn handle(
     state: &AppState,
     origin: Option<&str>,
@@ -250,6 +279,7 @@ async fn handle(
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let ip = visitor_ip(state, &request);
     let bytes = Bytes::from_request(request, &())
         .await
         .map_err(|rejection| {
@@ -328,7 +358,7 @@ async fn handle(
     }
 
     let body: CollectBody = crate::json::from_value(value).map_err(IntoResponse::into_response)?;
-    let events = validate(&body, request_ua, collect).map_err(IntoResponse::into_response)?;
+    let events = validate(&body, request_ua, ip, collect).map_err(IntoResponse::into_response)?;
     let site_name = site.id.clone();
     let (accepted, duplicates) = state
         .db
@@ -410,10 +440,12 @@ fn generated_client_id(now_ms: i64) -> String {
     format!("{}.{}", random.max(1), now_ms / 1000)
 }
 
-/// Checks the body and turns it into rows to store.
+/// Checks the body and turns it into rows to store. `ip` is the visitor's address from the
+/// connection (never from the body); it is kept only for events going to Meta.
 fn validate(
     body: &CollectBody,
     request_ua: Option<String>,
+    ip: Option<IpAddr>,
     config: &crate::sites::CollectConfig,
 ) -> Result<Vec<NewEvent>, AppError> {
     if body.events.is_empty() || body.events.len() > MAX_EVENTS {
@@ -520,11 +552,16 @@ fn validate(
             client: client.clone(),
         };
         let payload = serde_json::to_string(&stored).map_err(AppError::internal)?;
+        let destinations = stored.destinations(config);
+        let client_ip = ip
+            .filter(|_| destinations.contains(&crate::delivery::Destination::Meta))
+            .map(|ip| ip.to_string());
         out.push(NewEvent {
             event_id: e.event_id.clone(),
             name: e.name.clone(),
-            destinations: stored.destinations(config),
+            destinations,
             payload,
+            client_ip,
         });
     }
     Ok(out)

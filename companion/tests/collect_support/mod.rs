@@ -211,3 +211,16 @@ pub fn meta_calls_for(dest: &DestinationStandin, event_id: &str) -> usize {
         .filter(|c| c.meta_event_ids().iter().any(|e| e == event_id))
         .count()
 }
+
+/// The companion's router served on 127.0.0.1:0 over a real socket, with peer addresses
+/// (as the binary serves it): its base URL and the server task.
+pub async fn serve(state: &AppState) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let service =
+        altegio_companion::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, service).await.unwrap();
+    });
+    (format!("http://{addr}"), server)
+}
