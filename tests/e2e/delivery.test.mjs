@@ -58,11 +58,15 @@ function recordCollect(context) {
 test("a booking followed at once by navigation away is stored by the companion exactly once", async () => {
   const context = await browser.newContext();
   const { page, errors } = await open(context);
+  // The navigation starts in the same turn of the page's event loop as the booking, but after
+  // the evaluation has returned: an evaluation that navigates itself can wait forever for an
+  // answer from the context it destroyed (seen once, with no timeout to end it).
   await page.evaluate((params) => {
     window.analytics = window.makeAnalytics();
     window.analytics.track("booked", params);
-    location.href = "/delivery.html?left=1";
+    setTimeout(() => { location.href = "/delivery.html?left=1"; }, 0);
   }, booking("e2e-navigate-1"));
+  await page.waitForURL(/left=1/);
   await until("Meta's copy of the booking", async () => (await metaCalls("e2e-navigate-1")).length === 1);
   const status = await (await adminFetch(`${demo.site}/api/collect/status`)).json();
   assert.ok(status.sites[COLLECT_SITE.id].meta.delivered >= 1, JSON.stringify(status));

@@ -201,7 +201,11 @@ export async function startDemo({ frameAncestors = [], collect = false } = {}) {
   const servers = [];
   const stop = async () => {
     for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+    // A server still draining connections after 10 s is killed: stopping never hangs a run.
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => {
+      const kill = setTimeout(() => c.kill("SIGKILL"), 10_000);
+      c.once("exit", () => { clearTimeout(kill); r(); });
+    }) : null)));
     await Promise.all(servers.map((s) => s.close()));
     rmSync(tmp, { recursive: true, force: true });
   };
