@@ -103,7 +103,7 @@ impl Report {
                 let at = path.len();
                 push_key(path, field.key);
                 self.problem(path, Rule::Required, "required field is missing");
-                path.truncate(at);
+                restore(path, at);
             }
         }
         let mut out = Vec::with_capacity(entries.len());
@@ -115,7 +115,7 @@ impl Report {
                 Some(field) => self.known(&field.kind, value, path, depth + 1),
                 None => self.unknown(&key, value, path, depth + 1),
             };
-            path.truncate(at);
+            restore(path, at);
             if let Some(v) = kept {
                 out.push((key, v));
             }
@@ -173,7 +173,7 @@ impl Report {
                     if let Some(v) = self.known(item, v, path, depth + 1) {
                         out.push(v);
                     }
-                    path.truncate(at);
+                    restore(path, at);
                 }
                 (self.problems.len() == before).then_some(Value::Array(out))
             }
@@ -237,7 +237,7 @@ impl Report {
                     if let Some(v) = self.generic(v, path, depth + 1) {
                         out.push(v);
                     }
-                    path.truncate(at);
+                    restore(path, at);
                 }
                 Some(Value::Array(out))
             }
@@ -249,7 +249,7 @@ impl Report {
                     if let Some(v) = self.unknown(&key, v, path, depth + 1) {
                         out.push((key, v));
                     }
-                    path.truncate(at);
+                    restore(path, at);
                 }
                 Some(Value::Object(out))
             }
@@ -269,6 +269,14 @@ impl Report {
             }
             None => Some(Value::String(s)),
         }
+    }
+}
+
+/// Takes `path` back to its first `len` bytes (`String::truncate` would keep a char-boundary
+/// assertion and its message in the wasm; `pop` cannot fail).
+fn restore(path: &mut String, len: usize) {
+    while path.len() > len {
+        path.pop();
     }
 }
 

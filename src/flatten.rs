@@ -117,7 +117,7 @@ fn push_text(out: &mut String, value: &Value) {
 fn push_distinct(list: &mut String, value: &Value) {
     let mut item = String::new();
     push_text(&mut item, value);
-    if item.is_empty() || list.split(',').any(|existing| existing == item) {
+    if item.is_empty() || crate::text::split_byte(list, b',').any(|existing| existing == item) {
         return;
     }
     if !list.is_empty() {

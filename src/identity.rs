@@ -4,12 +4,12 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_u64, MAX_SAFE_INTEGER};
+use crate::text::{push_u64, split_byte, split_once_byte, MAX_SAFE_INTEGER};
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    cookies.split(';').find_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
+    split_byte(cookies, b';').find_map(|pair| {
+        let (key, value) = split_once_byte(pair, b'=')?;
         (key.trim() == name).then(|| value.trim())
     })
 }
@@ -20,7 +20,7 @@ fn is_digits(s: &str, min: usize, max: usize) -> bool {
 
 /// GA's client ID from a `_ga` cookie `GA1.<n>.<random>.<seconds>`: `<random>.<seconds>`.
 pub fn ga_client_id(cookie: &str) -> Option<String> {
-    let mut parts = cookie.split('.');
+    let mut parts = split_byte(cookie, b'.');
     let version = parts.next()?;
     let depth = parts.next()?;
     let random = parts.next()?;
@@ -45,8 +45,8 @@ pub fn ga_client_id(cookie: &str) -> Option<String> {
 /// `fb.<subdomain index>.<milliseconds>.<rest>`, with `rest` checked by `rest_ok`.
 fn meta_cookie(cookie: &str, rest_ok: fn(&str) -> bool) -> Option<String> {
     let rest = cookie.strip_prefix("fb.")?;
-    let (index, rest) = rest.split_once('.')?;
-    let (millis, tail) = rest.split_once('.')?;
+    let (index, rest) = split_once_byte(rest, b'.')?;
+    let (millis, tail) = split_once_byte(rest, b'.')?;
     (is_digits(index, 1, 2) && is_digits(millis, 12, 14) && rest_ok(tail))
         .then(|| cookie.to_string())
 }

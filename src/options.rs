@@ -164,9 +164,9 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .and_then(|rest| rest.split('/').next())
+        .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
         .unwrap_or("");
-    if host.is_empty() || host.contains('@') {
+    if host.is_empty() || crate::text::has_byte(host, b'@') {
         return Err(concat(&[
             "companion.url: expected an absolute http(s) URL without query or fragment, got ",
             crate::text::quoted(&url).as_str(),

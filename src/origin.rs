@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{concat, quoted};
+use crate::text::{concat, has_byte, quoted, rsplit_once_byte, split_once_byte};
 
 /// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
 pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.yclients.com"];
@@ -29,20 +29,25 @@ struct Parts<'a> {
 }
 
 fn split_origin(origin: &str) -> Option<Parts<'_>> {
-    let (scheme, rest) = origin.split_once(':')?;
+    let (scheme, rest) = split_once_byte(origin, b':')?;
     let rest = rest.strip_prefix("//")?;
-    if rest.is_empty() || rest.contains(['/', '?', '#', '@', '\\']) {
+    if rest.is_empty()
+        || rest
+            .bytes()
+            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\'))
+    {
         return None;
     }
     let (host, port) = if rest.starts_with('[') {
         // An IPv6 literal: `[::1]` or `[::1]:8080`.
-        let (host, tail) = rest.split_at_checked(rest.find(']')? + 1)?;
+        let end = rest.bytes().position(|b| b == b']')?;
+        let (host, tail) = rest.split_at_checked(end + 1)?;
         match tail {
             "" => (host, None),
             tail => (host, Some(tail.strip_prefix(':')?)),
         }
     } else {
-        match rest.rsplit_once(':') {
+        match rsplit_once_byte(rest, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (rest, None),
         }
@@ -77,8 +82,8 @@ impl OriginPattern {
                 if parts.scheme != "https" {
                     return Err(bad("a wildcard pattern must use https"));
                 }
-                if domain.contains('*')
-                    || !domain.contains('.')
+                if has_byte(domain, b'*')
+                    || !has_byte(domain, b'.')
                     || domain.starts_with('.')
                     || domain.ends_with('.')
                 {
@@ -91,7 +96,7 @@ impl OriginPattern {
                     port: parts.port.map(str::to_string),
                 })
             }
-            None if parts.host.contains('*') => Err(bad(
+            None if has_byte(parts.host, b'*') => Err(bad(
                 "a wildcard may only stand at the start, as \"https://*.domain\"",
             )),
             None => Ok(OriginPattern::Exact(lower)),
@@ -112,7 +117,7 @@ impl OriginPattern {
                 parts.scheme == "https"
                     && sub.len() > 1
                     && sub.ends_with('.')
-                    && !parts.host.contains('*')
+                    && !has_byte(parts.host, b'*')
                     && parts.port == port.as_deref()
             }
         }

@@ -140,7 +140,7 @@ struct Doc {
 impl Doc {
     fn parse(text: &str, dropped: &mut u32) -> Doc {
         let mut doc = Doc::default();
-        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
+        for line in crate::text::split_byte(text, b'\n').filter(|l| !l.trim().is_empty()) {
             if line.starts_with("{\"v\":") {
                 if let Ok(header) = json::parse(line, "outbox") {
                     let by = header.get("claimed_by").and_then(Value::as_str);

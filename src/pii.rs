@@ -34,7 +34,7 @@ const PERSON_QUALIFIERS: &[&str] = &[
 /// Whether the key (any case style) names personal data.
 pub fn key_is_personal(key: &str) -> bool {
     let snake = crate::text::snake_case(key);
-    let words: Vec<&str> = snake.split('_').collect();
+    let words: Vec<&str> = crate::text::split_byte(&snake, b'_').collect();
     if snake == "name" {
         return true;
     }
@@ -84,12 +84,12 @@ pub fn value_looks_personal(value: &str) -> Option<&'static str> {
 
 fn looks_like_email(s: &str) -> bool {
     let s = s.trim();
-    let Some((local, domain)) = s.split_once('@') else {
+    let Some((local, domain)) = crate::text::split_once_byte(s, b'@') else {
         return false;
     };
     !local.is_empty()
         && !s.contains(char::is_whitespace)
-        && domain.contains('.')
+        && crate::text::has_byte(domain, b'.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
 }

@@ -263,8 +263,7 @@ impl Pipeline {
         let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
             Some(id) => id,
             None => match repeat_key(event) {
-                Some(key) => key
-                    .split_once('\u{0}')
+                Some(key) => crate::text::split_once_byte(&key, 0)
                     .map_or(key.clone(), |(_, id)| id.to_string()),
                 None => match self.hooks.mint_id {
                     Some(mint) => mint(&event.name),
@@ -287,7 +286,7 @@ impl Pipeline {
             (Gate::Send, draft) => verdict.collect = draft,
             (Gate::Wait, Some(draft)) => {
                 if self.waiting_collect.len() == MAX_WAITING {
-                    self.waiting_collect.remove(0);
+                    drop_oldest(&mut self.waiting_collect);
                 }
                 self.waiting_collect.push(draft);
                 verdict.collect_waiting = true;
@@ -347,8 +346,7 @@ impl Pipeline {
                     };
                     let Some(held) = held else { continue };
                     if self.waiting.len() == MAX_WAITING {
-                        self.waiting.rotate_left(1);
-                        self.waiting.pop();
+                        drop_oldest(&mut self.waiting);
                         self.stats.consent_dropped += 1;
                     }
                     self.waiting.push(held);
@@ -539,6 +537,19 @@ impl Pipeline {
         verdict.ignored = true;
         verdict
     }
+}
+
+/// Removes the first (oldest) element, keeping the others' order. (`Vec::remove` and
+/// `rotate_left` carry index checks whose panic messages the wasm would keep.)
+fn drop_oldest<T>(queue: &mut Vec<T>) {
+    let mut items = queue.iter_mut();
+    if let Some(mut moving) = items.next() {
+        for next in items {
+            core::mem::swap(moving, next);
+            moving = next;
+        }
+    }
+    queue.pop();
 }
 
 /// `name` + event id, for events that carry an `event_id`.

@@ -9,21 +9,13 @@ pub fn push_u64(out: &mut String, n: u64) {
     push_digits(out, n, 1);
 }
 
-/// Appends `n` with at least `width` digits (leading zeros).
+/// Appends `n` with at least `width` digits (leading zeros). (Recursive, dividing by the
+/// constant 10 only: a computed divisor would bring a division-by-zero panic into the wasm.)
 fn push_digits(out: &mut String, n: u64, width: u32) {
-    let mut divisor = 1u64;
-    let mut digits = 1;
-    while n / divisor >= 10 || digits < width {
-        divisor *= 10;
-        digits += 1;
+    if n >= 10 || width > 1 {
+        push_digits(out, n / 10, width.saturating_sub(1));
     }
-    loop {
-        out.push(char::from(b'0' + (n / divisor % 10) as u8));
-        if divisor == 1 {
-            break;
-        }
-        divisor /= 10;
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// How many characters `s` has (counting UTF-8 lead bytes; `chars().count()` pulls in a
@@ -132,6 +124,54 @@ pub fn quoted(s: &str) -> String {
     out
 }
 
+/// `s` split at the first `sep` (an ASCII byte), without it. (str's char-pattern methods
+/// bring memchr and slice-index panic formatting into the wasm; these byte loops do not.)
+pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// `s` split at the last `sep` (an ASCII byte), without it.
+pub fn rsplit_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == sep)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+/// Whether `s` contains the ASCII byte `b`.
+pub fn has_byte(s: &str, b: u8) -> bool {
+    s.bytes().any(|c| c == b)
+}
+
+/// The pieces of `s` between the `sep`s (an ASCII byte), as `s.split(sep)` gives them.
+pub fn split_byte(s: &str, sep: u8) -> SplitByte<'_> {
+    SplitByte { rest: Some(s), sep }
+}
+
+/// The iterator of [`split_byte`].
+#[derive(Clone, Debug)]
+pub struct SplitByte<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once_byte(rest, self.sep) {
+            Some((head, tail)) => {
+                self.rest = Some(tail);
+                Some(head)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
 /// Joins parts into one string.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -175,6 +215,28 @@ mod tests {
         assert_eq!(snake_case("a  b"), "a_b");
         assert_eq!(snake_case("__x__"), "x");
         assert_eq!(snake_case("ключ"), "");
+    }
+
+    #[test]
+    fn byte_splits_match_str_splits() {
+        for s in ["", ".", "a.b", "a..b.", ".é.x", "no-dot", "é.é"] {
+            assert_eq!(split_once_byte(s, b'.'), s.split_once('.'), "{s:?}");
+            assert_eq!(rsplit_once_byte(s, b'.'), s.rsplit_once('.'), "{s:?}");
+            assert_eq!(has_byte(s, b'.'), s.contains('.'), "{s:?}");
+            assert_eq!(
+                split_byte(s, b'.').collect::<Vec<_>>(),
+                s.split('.').collect::<Vec<_>>(),
+                "{s:?}"
+            );
+        }
+        let mut padded = String::new();
+        push_digits(&mut padded, 42, 5);
+        assert_eq!(padded, "00042");
+        assert_eq!(u64_to_string(0), "0");
+        assert_eq!(
+            u64_to_string(10_000_000_000_000_000_000),
+            "10000000000000000000"
+        );
     }
 
     #[test]

@@ -313,7 +313,8 @@ impl Delivery {
     /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
     fn answer(&self, text: JsValue) {
         let text = text.as_string().unwrap_or_default();
-        let (status, retry_after) = text.split_once(' ').unwrap_or((&text, ""));
+        let (status, retry_after) =
+            crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
         let status: u16 = status.parse().unwrap_or(0);
         let result = outcome(status);
         {

@@ -27,9 +27,10 @@ fn current_identity() -> crate::identity::Identity {
     let search = js::get(&js::global("location"), "search")
         .as_string()
         .unwrap_or_default();
-    let fbclid = search
-        .trim_start_matches('?')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("fbclid="));
+    let mut query = search.as_str();
+    while let Some(rest) = query.strip_prefix("?") {
+        query = rest;
+    }
+    let fbclid = crate::text::split_byte(query, b'&').find_map(|pair| pair.strip_prefix("fbclid="));
     crate::identity::identity(&cookies, fbclid, js::date_now())
 }
