@@ -35,8 +35,12 @@ pub fn sha256_hex(text: &str) -> String {
     ];
     for block in message.chunks_exact(64) {
         let mut w = [0u32; 64];
-        for (slot, word) in w.iter_mut().zip(block.chunks_exact(4)) {
-            *slot = word.iter().fold(0, |n, &b| (n << 8) | u32::from(b));
+        // Big-endian words from the block's bytes. (Zipping with `chunks_exact(4)` would
+        // divide by the chunk size and bring a division-by-zero panic into the wasm.)
+        for (i, &byte) in block.iter().enumerate() {
+            if let Some(slot) = w.get_mut(i / 4) {
+                *slot = (*slot << 8) | u32::from(byte);
+            }
         }
         for i in 16..64 {
             let at = |j: usize| w.get(i - j).copied().unwrap_or(0);
