@@ -53,62 +53,98 @@ pub fn key_is_personal(key: &str) -> bool {
 /// for an email, and every run of digits and phone separators for a phone number (a run
 /// followed by `:` is a time of day, as in `2026-11-23 10:30`, and is not one).
 pub fn value_looks_personal(value: &str) -> Option<&'static str> {
-    let is_word_edge =
-        |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"' | '\'' | '(' | ')');
-    if value.split(is_word_edge).any(looks_like_email) {
-        return Some("an email address");
+    if has_email(value) {
+        Some("an email address")
+    } else if has_phone(value.as_bytes()) {
+        Some("a phone number")
+    } else {
+        None
     }
-    let is_phone_char = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+');
-    let mut rest = value;
-    while let Some(start) = rest.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(') {
-        let tail = rest.get(start..).unwrap_or("");
-        let end = tail.find(|c: char| !is_phone_char(c)).unwrap_or(tail.len());
-        let (run, after) = tail.split_at_checked(end).unwrap_or((tail, ""));
-        // A number stands alone: a run glued to letters or digits is part of a word or an id
-        // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
-        let before = rest.get(..start).and_then(|s| s.chars().last());
-        let next = after.chars().next();
-        let ends_in_digit = run.ends_with(|c: char| c.is_ascii_digit());
-        let glued = before.is_some_and(|c| c.is_ascii_alphanumeric())
-            || next == Some(':')
-            || (ends_in_digit && next.is_some_and(|c| c.is_ascii_alphanumeric()));
-        if !glued && looks_like_phone(run.trim_end_matches(['-', ' ', '('])) {
-            return Some("a phone number");
-        }
-        // Step past the run (at least one character, so the loop always advances).
-        let step = end.max(1);
-        rest = tail.get(step..).unwrap_or("");
-    }
-    None
 }
 
-fn looks_like_email(s: &str) -> bool {
-    let s = s.trim();
-    let Some((local, domain)) = crate::text::split_once_byte(s, b'@') else {
+/// Whether a word of `value` is an e-mail address; words end at whitespace and at
+/// `, ; < > " ' ( )`.
+fn has_email(value: &str) -> bool {
+    let mut word = 0;
+    for (i, c) in value.char_indices() {
+        if c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"' | '\'' | '(' | ')') {
+            if value.get(word..i).is_some_and(looks_like_email) {
+                return true;
+            }
+            word = i + c.len_utf8();
+        }
+    }
+    value.get(word..).is_some_and(looks_like_email)
+}
+
+/// A word (no whitespace in it) shaped like `local@domain.tld`.
+fn looks_like_email(word: &str) -> bool {
+    let Some((local, domain)) = crate::text::split_once_byte(word, b'@') else {
         return false;
     };
     !local.is_empty()
-        && !s.contains(char::is_whitespace)
         && crate::text::has_byte(domain, b'.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
 }
 
+/// Whether a run of digits and phone separators in `value` is a phone number. (Every byte
+/// looked at is ASCII, so the scan is over bytes: a multi-byte character is never a digit, a
+/// separator or a letter here.)
+fn has_phone(value: &[u8]) -> bool {
+    let is_phone_byte =
+        |b: &u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+');
+    let mut at = 0;
+    while let Some(start) = value
+        .get(at..)
+        .and_then(|rest| {
+            rest.iter()
+                .position(|b| b.is_ascii_digit() || matches!(b, b'+' | b'('))
+        })
+        .map(|i| at + i)
+    {
+        let end = value
+            .get(start..)
+            .and_then(|tail| tail.iter().position(|b| !is_phone_byte(b)))
+            .map_or(value.len(), |i| start + i);
+        let run = value.get(start..end).unwrap_or_default();
+        // A number stands alone: a run glued to letters or digits is part of a word or an id
+        // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
+        let before = start.checked_sub(1).and_then(|i| value.get(i));
+        let next = value.get(end);
+        let ends_in_digit = run.last().is_some_and(u8::is_ascii_digit);
+        let glued = before.is_some_and(u8::is_ascii_alphanumeric)
+            || next == Some(&b':')
+            || (ends_in_digit && next.is_some_and(u8::is_ascii_alphanumeric));
+        if !glued && looks_like_phone(run) {
+            return true;
+        }
+        // Step past the run (at least one byte, so the loop always advances).
+        at = end.max(start + 1);
+    }
+    false
+}
+
 /// `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the separators people
-/// type. A bare run of digits counts only with a leading `+` (otherwise ids and timestamps
-/// would look like phones); dates (8 digits) stay below the threshold.
-fn looks_like_phone(s: &str) -> bool {
-    let s = s.trim();
-    let (plus, rest) = match s.strip_prefix('+') {
-        Some(rest) => (true, rest),
-        None => (false, s),
+/// type (trailing `-`, ` ` and `(` are not part of it). A bare run of digits counts only with
+/// a leading `+` (otherwise ids and timestamps would look like phones); dates (8 digits) stay
+/// below the threshold.
+fn looks_like_phone(run: &[u8]) -> bool {
+    let end = run
+        .iter()
+        .rposition(|b| !matches!(b, b'-' | b' ' | b'('))
+        .map_or(0, |i| i + 1);
+    let run = run.get(..end).unwrap_or_default();
+    let (plus, rest) = match run.split_first() {
+        Some((b'+', rest)) => (true, rest),
+        _ => (false, run),
     };
     let mut digits = 0;
     let mut separators = 0;
-    for c in rest.chars() {
-        match c {
-            '0'..='9' => digits += 1,
-            ' ' | '-' | '(' | ')' => separators += 1,
+    for b in rest {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b' ' | b'-' | b'(' | b')' => separators += 1,
             _ => return false,
         }
     }
@@ -233,6 +269,137 @@ mod tests {
             "order X-916-123-4567Z",
         ] {
             assert_eq!(value_looks_personal(text), None, "{text}");
+        }
+    }
+}
+
+/// The byte scan above against the char-based rule it replaced (kept here as the reference).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod reference {
+    use proptest::prelude::*;
+
+    fn value_looks_personal(value: &str) -> Option<&'static str> {
+        let is_word_edge = |c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"' | '\'' | '(' | ')')
+        };
+        if value.split(is_word_edge).any(looks_like_email) {
+            return Some("an email address");
+        }
+        let is_phone_char =
+            |c: char| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '+');
+        let mut rest = value;
+        while let Some(start) = rest.find(|c: char| c.is_ascii_digit() || c == '+' || c == '(') {
+            let tail = rest.get(start..).unwrap_or("");
+            let end = tail.find(|c: char| !is_phone_char(c)).unwrap_or(tail.len());
+            let (run, after) = tail.split_at_checked(end).unwrap_or((tail, ""));
+            let before = rest.get(..start).and_then(|s| s.chars().last());
+            let next = after.chars().next();
+            let ends_in_digit = run.ends_with(|c: char| c.is_ascii_digit());
+            let glued = before.is_some_and(|c| c.is_ascii_alphanumeric())
+                || next == Some(':')
+                || (ends_in_digit && next.is_some_and(|c| c.is_ascii_alphanumeric()));
+            if !glued && looks_like_phone(run.trim_end_matches(['-', ' ', '('])) {
+                return Some("a phone number");
+            }
+            let step = end.max(1);
+            rest = tail.get(step..).unwrap_or("");
+        }
+        None
+    }
+
+    fn looks_like_email(s: &str) -> bool {
+        let s = s.trim();
+        let Some((local, domain)) = s.split_once('@') else {
+            return false;
+        };
+        !local.is_empty()
+            && !s.contains(char::is_whitespace)
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }
+
+    fn looks_like_phone(s: &str) -> bool {
+        let s = s.trim();
+        let (plus, rest) = match s.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let mut digits = 0;
+        let mut separators = 0;
+        for c in rest.chars() {
+            match c {
+                '0'..='9' => digits += 1,
+                ' ' | '-' | '(' | ')' => separators += 1,
+                _ => return false,
+            }
+        }
+        if plus {
+            (8..=15).contains(&digits)
+        } else {
+            separators > 0 && (9..=15).contains(&digits)
+        }
+    }
+
+    /// Pieces of e-mails, phone numbers, times, ids and text, glued at random.
+    const TOKENS: &[&str] = &[
+        "anna",
+        "x",
+        "Z",
+        "@",
+        "@",
+        ".",
+        ".",
+        "com",
+        "+",
+        "+7",
+        "7",
+        "916",
+        "123",
+        "4567",
+        "20261123",
+        "-",
+        "-",
+        " ",
+        " ",
+        "(",
+        ")",
+        ":",
+        ",",
+        ";",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "\u{a0}",
+        "\u{3000}",
+        "\t",
+        "é",
+        "_",
+        "0",
+        "anna@",
+        "@ex.com",
+        "@.",
+        "a@b",
+        ".com.",
+        "+7 916 123-45-67",
+        "(916) 123-4567",
+        "12:30",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn agrees_with_the_char_based_rule(
+            tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 0..16)
+        ) {
+            let value = tokens.concat();
+            prop_assert_eq!(super::value_looks_personal(&value), value_looks_personal(&value));
+        }
+
+        #[test]
+        fn agrees_on_any_text(value in ".{0,40}") {
+            prop_assert_eq!(super::value_looks_personal(&value), value_looks_personal(&value));
         }
     }
 }
