@@ -149,14 +149,10 @@ impl Allowlist {
         Ok(Allowlist(list))
     }
 
-    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`).
+    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse). Parsed as a
+    /// `Vec<&str>`, like the `widgetOrigins` option: one instance of `parse` in the wasm.
     pub fn widget_default() -> Allowlist {
-        Allowlist(
-            DEFAULT_WIDGET_ORIGINS
-                .iter()
-                .filter_map(|p| OriginPattern::parse(p).ok())
-                .collect(),
-        )
+        Allowlist::parse(DEFAULT_WIDGET_ORIGINS.to_vec()).unwrap_or(Allowlist(Vec::new()))
     }
 
     /// Whether a message from `origin` is let in.

@@ -105,8 +105,17 @@ pub fn snake_case(key: &str) -> String {
 
 /// The first `max` characters of `s` when it is longer than that; `None` when it fits.
 pub fn cut_chars(s: &str, max: usize) -> Option<String> {
-    let (byte, _) = s.char_indices().nth(max)?;
-    s.get(..byte).map(str::to_string)
+    let mut chars = 0;
+    for (byte, b) in s.bytes().enumerate() {
+        // A character starts at every byte that is not a UTF-8 continuation byte.
+        if b & 0xC0 != 0x80 {
+            if chars == max {
+                return s.get(..byte).map(str::to_string);
+            }
+            chars += 1;
+        }
+    }
+    None
 }
 
 /// `s` in double quotes for a message, shortened to 40 characters.
@@ -243,6 +252,15 @@ mod tests {
     fn cutting_respects_characters() {
         assert_eq!(cut_chars("héllo", 2).as_deref(), Some("hé"));
         assert_eq!(cut_chars("abc", 3), None);
+        for s in ["", "a", "héllo", "日本語テキスト", "a😀b😀c", "ééé"] {
+            for max in 0..9 {
+                let expected = s
+                    .char_indices()
+                    .nth(max)
+                    .map(|(byte, _)| s[..byte].to_string());
+                assert_eq!(cut_chars(s, max), expected, "{s:?} {max}");
+            }
+        }
         assert_eq!(quoted("abc"), "\"abc\"");
         assert_eq!(quoted(&"x".repeat(50)).chars().count(), 43);
     }
