@@ -2,8 +2,6 @@
 //! for an analytics destination. Recognised by the key (names, contacts) and by the value's
 //! shape (emails, phone numbers), whatever the key says.
 
-use crate::prelude::*;
-
 /// Key words that mark a field as personal whatever their neighbours are.
 const PERSONAL_WORDS: &[&str] = &[
     "email",
@@ -34,18 +32,19 @@ const PERSON_QUALIFIERS: &[&str] = &[
 /// Whether the key (any case style) names personal data.
 pub fn key_is_personal(key: &str) -> bool {
     let snake = crate::text::snake_case(key);
-    let words: Vec<&str> = crate::text::split_byte(&snake, b'_').collect();
     if snake == "name" {
         return true;
     }
-    words.iter().enumerate().any(|(i, word)| {
-        PERSONAL_WORDS.contains(word)
-            || (*word == "name"
-                && i > 0
-                && words
-                    .get(i - 1)
-                    .is_some_and(|q| PERSON_QUALIFIERS.contains(q)))
-    })
+    let mut previous: Option<&str> = None;
+    for word in crate::text::split_byte(&snake, b'_') {
+        if PERSONAL_WORDS.contains(&word)
+            || (word == "name" && previous.is_some_and(|q| PERSON_QUALIFIERS.contains(&q)))
+        {
+            return true;
+        }
+        previous = Some(word);
+    }
+    false
 }
 
 /// What personal data `value` looks like, if any: "an email address" or "a phone number".
