@@ -225,6 +225,7 @@ impl<'a> Object<'a> {
 /// `crate::limits`. `path` names the whole value in problems (`params`, `data`, `options`).
 pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
     let mut parser = Parser {
+        text,
         bytes: text.as_bytes(),
         at: 0,
         values: 0,
@@ -239,6 +240,7 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
     values: usize,
@@ -362,17 +364,24 @@ impl Parser<'_> {
         Ok(n)
     }
 
+    /// A string, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
+    /// whole characters of valid UTF-8 and the result needs no validation.
     fn string(&mut self) -> Result<String, Problem> {
         self.at += 1; // the opening quote
-        let mut out = Vec::new();
+        let mut out = String::new();
         loop {
+            let start = self.at;
+            while self.peek().is_some_and(|b| b != b'"' && b != b'\\') {
+                self.at += 1;
+            }
+            out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
                 return Err(self.too_large("a string longer than 8192 bytes"));
             }
             match self.next() {
                 None => return Err(self.bad("unterminated string")),
                 Some(b'"') => break,
-                Some(b'\\') => {
+                _ => {
                     let c = match self.next() {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
@@ -401,13 +410,11 @@ impl Parser<'_> {
                         }
                         _ => return Err(self.bad("bad escape")),
                     };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    out.push(c);
                 }
-                Some(b) => out.push(b),
             }
         }
-        String::from_utf8(out).map_err(|_| self.bad("invalid UTF-8"))
+        Ok(out)
     }
 
     fn number(&mut self) -> Result<f64, Problem> {
@@ -569,6 +576,19 @@ mod tests {
             parse(&long, "params").map_err(|p| p.rule),
             Err(Rule::TooLarge)
         );
+        // The limit is on the decoded string: 8192 bytes pass, 8193 do not, escapes included.
+        let at_limit = "\"".to_string() + &"é".repeat(4095) + "\\n\\u0041\"";
+        assert_eq!(parse(&at_limit, "params").map(|_| ()), Ok(()));
+        let over = "\"".to_string() + &"é".repeat(4095) + "\\n\\u0041x\"";
+        assert_eq!(
+            parse(&over, "params").map_err(|p| p.rule),
+            Err(Rule::TooLarge)
+        );
+        let over_then_bad = "\"".to_string() + &"x".repeat(8193) + "\\x";
+        assert_eq!(
+            parse(&over_then_bad, "params").map_err(|p| p.rule),
+            Err(Rule::TooLarge)
+        );
     }
 
     #[test]
@@ -608,6 +628,13 @@ mod tests {
                 }
                 let Value::Number(n) = parse(&text, "n").expect("valid") else { panic!() };
                 prop_assert_eq!(number(n), text);
+            }
+
+            #[test]
+            fn strings_round_trip(s in ".{0,64}") {
+                let mut text = String::new();
+                push_str(&mut text, &s);
+                prop_assert_eq!(parse(&text, "s"), Ok(Value::String(s)));
             }
 
             #[test]
