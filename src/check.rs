@@ -98,7 +98,7 @@ impl Report {
         for field in fields.iter().filter(|f| f.required) {
             if !entries
                 .iter()
-                .any(|(k, v)| k == field.key && *v != Value::Null)
+                .any(|(k, v)| k == field.key && !matches!(v, Value::Null))
             {
                 let at = path.len();
                 push_key(path, field.key);
@@ -111,7 +111,7 @@ impl Report {
             let at = path.len();
             push_key(path, &key);
             let kept = match fields.iter().find(|f| f.key == key) {
-                Some(_) if value == Value::Null => None,
+                Some(_) if matches!(value, Value::Null) => None,
                 Some(field) => self.known(&field.kind, value, path, depth + 1),
                 None => self.unknown(&key, value, path, depth + 1),
             };
@@ -204,7 +204,7 @@ impl Report {
         path: &mut String,
         depth: usize,
     ) -> Option<Value> {
-        if pii::key_is_personal(key) && value != Value::Null {
+        if pii::key_is_personal(key) && !matches!(value, Value::Null) {
             self.warning(
                 path,
                 Rule::Pii,

@@ -68,7 +68,7 @@ fn destination(
     id_key: &str,
     check_id: fn(&str) -> Result<(), String>,
 ) -> Result<Option<Destination>, String> {
-    let Some(value) = value.filter(|v| **v != Value::Null) else {
+    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
         return Ok(None);
     };
     let fields = entries(value, name)?;
@@ -79,7 +79,7 @@ fn destination(
     };
     check_id(&id)?;
     let mut events = Vec::new();
-    if let Some(routes) = value.get("events").filter(|v| **v != Value::Null) {
+    if let Some(routes) = value.get("events").filter(|v| !matches!(v, Value::Null)) {
         for (event, route) in entries(routes, &concat(&[name, ".events"]))? {
             let choice = match route {
                 Value::String(to) => config::check_rename(name, event, to)?,
@@ -146,7 +146,7 @@ fn companion_text(
 
 /// `companion: {url, site, key}`: where the server-side copy goes.
 fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
-    let Some(value) = value.filter(|v| **v != Value::Null) else {
+    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
         return Ok(None);
     };
     only_known(
@@ -194,7 +194,7 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
 
 /// Reads and checks the options object (`Null` means none were given).
 pub fn read(options: &Value) -> Result<Options, String> {
-    if *options == Value::Null {
+    if matches!(options, Value::Null) {
         return Ok(Options {
             config: Config::default(),
             debug: false,
