@@ -59,10 +59,12 @@ pub struct Ga4Event {
     pub params: FlatParams,
 }
 
+/// Letters, digits and `_`, starting with a letter (ASCII only: bytes suffice, a multi-byte
+/// character's bytes are none of these).
 fn is_name_syntax(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 fn reserved_prefix(name: &str) -> Option<&'static str> {

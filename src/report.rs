@@ -8,7 +8,7 @@ use crate::identity::Identity;
 use crate::json::{push_str, push_value, Object};
 use crate::meta::MetaEvent;
 use crate::outbox::OutboxStats;
-use crate::pipeline::Verdict;
+use crate::pipeline::{Destination, Verdict};
 use crate::prelude::*;
 use crate::stats::Stats;
 
@@ -38,6 +38,17 @@ fn push_problems(out: &mut String, problems: &[Problem]) {
         object.str("rule", p.rule.code());
         object.str("message", &p.message);
         object.close();
+    }
+    out.push(']');
+}
+
+fn push_destinations(out: &mut String, destinations: &[Destination]) {
+    out.push('[');
+    for (i, d) in destinations.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_str(out, d.code());
     }
     out.push(']');
 }
@@ -83,24 +94,8 @@ pub fn verdict_json(verdict: &Verdict) -> String {
         }
         None => slot.push_str("null"),
     }
-    let slot = object.key("forwarded");
-    slot.push('[');
-    for (i, d) in verdict.forwarded.iter().enumerate() {
-        if i > 0 {
-            slot.push(',');
-        }
-        push_str(slot, d.code());
-    }
-    slot.push(']');
-    let slot = object.key("waiting");
-    slot.push('[');
-    for (i, d) in verdict.waiting.iter().enumerate() {
-        if i > 0 {
-            slot.push(',');
-        }
-        push_str(slot, d.code());
-    }
-    slot.push(']');
+    push_destinations(object.key("forwarded"), &verdict.forwarded);
+    push_destinations(object.key("waiting"), &verdict.waiting);
     push_problems(object.key("problems"), &verdict.problems);
     push_problems(object.key("warnings"), &verdict.warnings);
     object.opt_str(
