@@ -24,6 +24,11 @@ pub const SIGNALS: [&str; 4] = [
     "ad_personalization",
 ];
 
+/// Positions in `SIGNALS` (and in `Consent::granted`) of the signals the module reads.
+const AD_STORAGE: usize = 0;
+const ANALYTICS_STORAGE: usize = 1;
+const AD_USER_DATA: usize = 2;
+
 /// Most events held while waiting for a decision; beyond it the oldest is dropped (counted).
 pub const MAX_WAITING: usize = 100;
 
@@ -135,18 +140,16 @@ impl Consent {
         }
     }
 
-    fn is_granted(&self, signal: &str) -> bool {
-        index(signal)
-            .and_then(|i| self.granted.get(i))
-            .copied()
-            .unwrap_or(false)
+    /// Whether the signal at this position in `SIGNALS` is granted.
+    fn is_granted(&self, signal: usize) -> bool {
+        self.granted.get(signal).copied().unwrap_or(false)
     }
 
     /// What may happen now to an event bound for `destination`.
     pub fn gate(&self, destination: Destination) -> Gate {
         let (signal, advanced_sends) = match destination {
-            Destination::Ga4 => ("analytics_storage", true),
-            Destination::Meta => ("ad_storage", false),
+            Destination::Ga4 => (ANALYTICS_STORAGE, true),
+            Destination::Meta => (AD_STORAGE, false),
         };
         if self.is_granted(signal) || (advanced_sends && self.mode == Mode::Advanced) {
             Gate::Send
@@ -161,8 +164,8 @@ impl Consent {
     /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
     pub fn companion_gate(&self, destination: Destination) -> Gate {
         let signal = match destination {
-            Destination::Ga4 => "analytics_storage",
-            Destination::Meta => "ad_storage",
+            Destination::Ga4 => ANALYTICS_STORAGE,
+            Destination::Meta => AD_STORAGE,
         };
         if self.is_granted(signal) {
             Gate::Send
@@ -175,7 +178,7 @@ impl Consent {
 
     /// Whether hashed user data (advanced matching) may go to the companion: `ad_user_data`.
     pub fn user_data_granted(&self) -> bool {
-        self.is_granted("ad_user_data")
+        self.is_granted(AD_USER_DATA)
     }
 
     /// Applies a `consent(update)` call: the named signals change, the visitor has decided.
@@ -188,7 +191,7 @@ impl Consent {
 
     /// Whether Meta may set cookies (`fbq('consent', 'grant')`) or not (`'revoke'`).
     pub fn meta_granted(&self) -> bool {
-        self.is_granted("ad_storage")
+        self.is_granted(AD_STORAGE)
     }
 
     /// `{"ad_storage":"denied",…}`: the state as gtag's consent command takes it.
@@ -207,6 +210,13 @@ impl Consent {
 mod tests {
     use super::*;
     use crate::json::parse;
+
+    #[test]
+    fn the_signal_positions_name_the_signals() {
+        assert_eq!(index("ad_storage"), Some(AD_STORAGE));
+        assert_eq!(index("analytics_storage"), Some(ANALYTICS_STORAGE));
+        assert_eq!(index("ad_user_data"), Some(AD_USER_DATA));
+    }
 
     fn option(json: &str) -> Result<Consent, String> {
         Consent::from_option(&parse(json, "consent").expect("json"))
