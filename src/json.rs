@@ -426,30 +426,31 @@ impl Parser<'_> {
         let mut exp = 0i32;
         let mut digits = 0;
         let mut any = false;
-        while let Some(b @ b'0'..=b'9') = self.peek() {
-            self.at += 1;
-            any = true;
-            if digits < 19 {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
-                if mantissa > 0 {
-                    digits += 1;
-                }
-            } else {
-                exp += 1;
-            }
-        }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            while let Some(b @ b'0'..=b'9') = self.peek() {
-                self.at += 1;
-                any = true;
-                if digits < 19 {
-                    mantissa = mantissa * 10 + u64::from(b - b'0');
-                    if mantissa > 0 {
-                        digits += 1;
+        // The digits before and after the point, in one loop: past 19 significant digits the
+        // rest only moves the exponent (whole part) or is dropped (fraction).
+        let mut fraction = false;
+        loop {
+            match self.peek() {
+                Some(b @ b'0'..=b'9') => {
+                    self.at += 1;
+                    any = true;
+                    if digits < 19 {
+                        mantissa = mantissa * 10 + u64::from(b - b'0');
+                        if mantissa > 0 {
+                            digits += 1;
+                        }
+                        if fraction {
+                            exp -= 1;
+                        }
+                    } else if !fraction {
+                        exp += 1;
                     }
-                    exp -= 1;
                 }
+                Some(b'.') if !fraction => {
+                    self.at += 1;
+                    fraction = true;
+                }
+                _ => break,
             }
         }
         if !any {
@@ -589,6 +590,28 @@ mod tests {
             parse(&over_then_bad, "params").map_err(|p| p.rule),
             Err(Rule::TooLarge)
         );
+    }
+
+    #[test]
+    fn numbers_are_read_in_the_forms_the_parser_accepts() {
+        for (text, expected) in [
+            ("1.", Some(1.0)),
+            ("-.5", Some(-0.5)),
+            ("00012.50", Some(12.5)),
+            ("12345678901234567890123", Some(1.2345678901234568e22)),
+            ("0.12345678901234567890123", Some(0.12345678901234568)),
+            ("1.5e3", Some(1500.0)),
+            ("-0", Some(0.0)),
+            ("1.2.3", None),
+            ("-", None),
+            ("-.", None),
+        ] {
+            let parsed = parse(text, "n").ok().map(|v| match v {
+                Value::Number(n) => n,
+                _ => f64::NAN,
+            });
+            assert_eq!(parsed, expected, "{text}");
+        }
     }
 
     #[test]
