@@ -88,7 +88,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// every page kilobytes, and e-mail addresses are ASCII but for rare internationalised ones);
 /// `None` when nothing is left.
 pub fn normalise_email(email: &str) -> Option<String> {
-    let email = email.trim().to_ascii_lowercase();
+    let email = crate::text::trim(email).to_ascii_lowercase();
     (!email.is_empty()).then_some(email)
 }
 

@@ -4,13 +4,13 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_u64, split_byte, split_once_byte, MAX_SAFE_INTEGER};
+use crate::text::{push_u64, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER};
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
     split_byte(cookies, b';').find_map(|pair| {
         let (key, value) = split_once_byte(pair, b'=')?;
-        (key.trim() == name).then(|| value.trim())
+        (trim(key) == name).then(|| trim(value))
     })
 }
 

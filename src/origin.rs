@@ -67,7 +67,7 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
 impl OriginPattern {
     /// Parses one pattern; the error says what is wrong with it.
     pub fn parse(pattern: &str) -> Result<OriginPattern, String> {
-        let lower = pattern.trim().to_ascii_lowercase();
+        let lower = crate::text::trim(pattern).to_ascii_lowercase();
         let bad = |why: &str| concat(&[quoted(pattern).as_str(), ": ", why]);
         let Some(parts) = split_origin(&lower) else {
             return Err(bad("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)"));

@@ -140,7 +140,9 @@ struct Doc {
 impl Doc {
     fn parse(text: &str, dropped: &mut u32) -> Doc {
         let mut doc = Doc::default();
-        for line in crate::text::split_byte(text, b'\n').filter(|l| !l.trim().is_empty()) {
+        for line in
+            crate::text::split_byte(text, b'\n').filter(|l| !crate::text::trim(l).is_empty())
+        {
             if line.starts_with("{\"v\":") {
                 if let Ok(header) = json::parse(line, "outbox") {
                     let by = header.get("claimed_by").and_then(Value::as_str);
@@ -370,7 +372,7 @@ pub const MAX_RETRIES: u32 = 10;
 /// How long to wait before retry number `attempt` (1-based): `Retry-After` seconds when the
 /// answer gave them (at most 5 minutes), else 1 s doubling up to 60 s.
 pub fn backoff_ms(attempt: u32, retry_after: Option<&str>) -> f64 {
-    if let Some(seconds) = retry_after.and_then(|s| s.trim().parse::<u32>().ok()) {
+    if let Some(seconds) = retry_after.and_then(|s| crate::text::trim(s).parse::<u32>().ok()) {
         return f64::from(seconds.min(300)) * 1000.0;
     }
     f64::from(1u32 << attempt.clamp(1, 7).saturating_sub(1)).min(60.0) * 1000.0

@@ -181,6 +181,20 @@ impl<'a> Iterator for SplitByte<'a> {
     }
 }
 
+/// `s` without leading and trailing whitespace, as `str::trim` (Unicode `White_Space`), in
+/// one forward pass (`str::trim` brings its own searcher and a backward UTF-8 decoder).
+pub fn trim(s: &str) -> &str {
+    let mut kept: Option<(usize, usize)> = None;
+    for (i, c) in s.char_indices() {
+        if !c.is_whitespace() {
+            let start = kept.map_or(i, |(start, _)| start);
+            kept = Some((start, i + c.len_utf8()));
+        }
+    }
+    kept.and_then(|(start, end)| s.get(start..end))
+        .unwrap_or("")
+}
+
 /// Joins parts into one string.
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -246,6 +260,22 @@ mod tests {
             u64_to_string(10_000_000_000_000_000_000),
             "10000000000000000000"
         );
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\u{a0}x y\u{3000}",
+            "\t\n é \r",
+            "\u{2028}",
+            "ab",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]
