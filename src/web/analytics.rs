@@ -52,6 +52,12 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
     json::parse(&text, path)
 }
 
+/// An argument of a method that throws when it cannot be read (one function for the three
+/// such methods).
+fn read_argument(value: &JsValue, path: &str) -> Result<Value, JsError> {
+    read(value, path).map_err(|p| JsError::new(&p.message))
+}
+
 /// Logs a failed tag call that no verdict carries (consent commands, released events).
 fn report_failure(result: Result<(), String>) {
     if let Err(why) = result {
@@ -285,7 +291,7 @@ impl BookingAnalytics {
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "BookingAnalyticsOptions")] options: JsValue,
     ) -> Result<BookingAnalytics, JsError> {
-        let value = read(&options, "options").map_err(|p| JsError::new(&p.message))?;
+        let value = read_argument(&options, "options")?;
         let checked = options::read(&value).map_err(|why| JsError::new(&why))?;
         let on_verdict = js::get(&options, "onVerdict");
         let on_verdict = if on_verdict.is_function() {
@@ -330,7 +336,7 @@ impl BookingAnalytics {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: JsValue,
     ) -> Result<(), JsError> {
-        let value = read(&update, "consent").map_err(|p| JsError::new(&p.message))?;
+        let value = read_argument(&update, "consent")?;
         let (meta_named, released) = self
             .engine
             .pipeline
@@ -401,7 +407,7 @@ impl BookingAnalytics {
         &self,
         #[wasm_bindgen(unchecked_param_type = "UserData")] data: JsValue,
     ) -> Result<(), JsError> {
-        let value = read(&data, "userData").map_err(|p| JsError::new(&p.message))?;
+        let value = read_argument(&data, "userData")?;
         let field = |key: &str| match value.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
