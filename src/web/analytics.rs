@@ -148,7 +148,7 @@ impl Engine {
         if let Some(result) = ga4 {
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
-        let fbq_missing = self.delivery.is_some() && !js::global("fbq").is_function();
+        let fbq_missing = self.fbq_missing();
         if let Some(meta) = verdict.meta_now() {
             if fbq_missing {
                 self.queue_meta(meta);
@@ -185,13 +185,15 @@ impl Engine {
 }
 
 impl Engine {
+    /// Meta calls go to the outbox (there is one) because the page has no `fbq` yet.
+    fn fbq_missing(&self) -> bool {
+        self.delivery.is_some() && !js::global("fbq").is_function()
+    }
+
     /// An fbq call made before the page has fbq: kept in the outbox.
     fn queue_meta(&self, meta: &mut MetaEvent) {
         if let Some(delivery) = &self.delivery {
-            let id = meta
-                .event_id
-                .get_or_insert_with(|| mint_event_id(&meta.name))
-                .clone();
+            let id = event_id_of(meta);
             let json = fbq_arguments_json(meta, &id);
             delivery.queue(Entry {
                 kind: Kind::Meta,
@@ -234,11 +236,15 @@ impl Engine {
 
 /// `fbq` for a Meta event, minting its `eventID` first when the widget gave none.
 fn send_meta_minting_id(meta: &mut MetaEvent) -> Result<(), String> {
-    let event_id = meta
-        .event_id
-        .get_or_insert_with(|| mint_event_id(&meta.name))
-        .clone();
+    let event_id = event_id_of(meta);
     send_meta(meta, &event_id)
+}
+
+/// The Meta event's `eventID`, minted first when the widget gave none.
+fn event_id_of(meta: &mut MetaEvent) -> String {
+    meta.event_id
+        .get_or_insert_with(|| mint_event_id(&meta.name))
+        .clone()
 }
 
 /// One console line per verdict: what, where it went, and why not.
@@ -363,7 +369,7 @@ impl BookingAnalytics {
                     None => continue,
                 },
                 Held::Meta(mut event) => {
-                    if self.engine.delivery.is_some() && !js::global("fbq").is_function() {
+                    if self.engine.fbq_missing() {
                         self.engine.queue_meta(&mut event);
                         continue;
                     }
