@@ -30,9 +30,7 @@ pub fn gtag(arguments_json: &str) -> Result<(), String> {
     let args = arguments(arguments_json)?;
     let gtag = js::global("gtag");
     if gtag.is_function() {
-        return js::reflect_apply(&gtag, &JsValue::UNDEFINED, &args)
-            .map(drop)
-            .map_err(|e| threw("gtag", &e));
+        return apply(&gtag, &args, "gtag");
     }
     let mut layer = js::global("dataLayer");
     if layer.is_undefined() || layer.is_null() {
@@ -64,14 +62,14 @@ pub fn fbq_consent(granted: bool) -> Result<(), String> {
     if !fbq.is_function() {
         return Ok(());
     }
-    let args = arguments(if granted {
-        r#"["consent","grant"]"#
-    } else {
-        r#"["consent","revoke"]"#
-    })?;
-    js::reflect_apply(&fbq, &JsValue::UNDEFINED, &args)
-        .map(drop)
-        .map_err(|e| threw("fbq", &e))
+    call_fbq(
+        &fbq,
+        if granted {
+            r#"["consent","grant"]"#
+        } else {
+            r#"["consent","revoke"]"#
+        },
+    )
 }
 
 /// `fbq('track' | 'trackCustom', name, params, {eventID})`.
@@ -87,10 +85,19 @@ pub fn fbq_apply(arguments_json: &str) -> Result<(), String> {
             "window.fbq is not defined: load Meta's Pixel base code on the page".to_string(),
         );
     }
-    let args = arguments(arguments_json)?;
-    js::reflect_apply(&fbq, &JsValue::UNDEFINED, &args)
+    call_fbq(&fbq, arguments_json)
+}
+
+/// `fbq(...args)` on the page's fbq function.
+fn call_fbq(fbq: &JsValue, arguments_json: &str) -> Result<(), String> {
+    apply(fbq, &arguments(arguments_json)?, "fbq")
+}
+
+/// `function(...args)`; the error names the function (`what`).
+fn apply(function: &JsValue, args: &JsValue, what: &str) -> Result<(), String> {
+    js::reflect_apply(function, &JsValue::UNDEFINED, args)
         .map(drop)
-        .map_err(|e| threw("fbq", &e))
+        .map_err(|e| threw(what, &e))
 }
 
 /// A fresh deduplication id for a Meta event that has no `event_id` of its own:
