@@ -13,12 +13,14 @@ async function loadOurs() {
   const t0 = performance.now();
   const m = await import("/pkg/web/altegio_analytics.js");
   const wasm = await m.default(); // resolves to the wasm exports (memory included)
+  // The build shortens export names (scripts/minify-names.mjs): find the memory by type.
+  const memory = Object.values(wasm).find((v) => v instanceof WebAssembly.Memory);
   const analytics = new m.BookingAnalytics({
     ga4: { measurementId: "G-BENCH12345" },
     meta: { pixelId: "123456789012345" },
   });
   const t1 = performance.now();
-  return { t0, t1, track: (name, params) => analytics.track(name, params), wasmMemory: () => wasm.memory.buffer.byteLength };
+  return { t0, t1, track: (name, params) => analytics.track(name, params), wasmMemory: () => memory.buffer.byteLength };
 }
 
 async function loadPeer(id) {
