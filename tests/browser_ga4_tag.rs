@@ -31,19 +31,12 @@ const SNIPPET_AND_FETCH: &str = r#"
 const TAG_LOADS: &str =
     "window.dataLayer.push = function () { return Array.prototype.push.apply(this, arguments); };";
 
-async fn ticks(n: u32) {
-    js_async(
-        &format!("for (let i = 0; i < {n}; i++) await new Promise((r) => setTimeout(r, 25));"),
-        &JsValue::UNDEFINED,
-    )
-    .await;
-}
-
 /// One test running the scenarios in turn: they share the page's `fetch` and localStorage.
 #[wasm_bindgen_test]
 async fn a_copy_waits_for_the_ga4_tag_and_says_whether_the_browser_delivered() {
     the_tag_loading_within_the_grace_marks_the_copy_delivered_in_the_browser().await;
     without_a_tag_the_copy_goes_out_after_the_grace_as_not_delivered().await;
+    a_leaving_page_beacons_a_held_copy_at_once_marked_by_what_loaded().await;
 }
 
 async fn the_tag_loading_within_the_grace_marks_the_copy_delivered_in_the_browser() {
@@ -86,4 +79,37 @@ async fn without_a_tag_the_copy_goes_out_after_the_grace_as_not_delivered() {
     );
     assert_eq!(pick(&js("return a.stats().outbox", &a), "sent"), "1");
     js("a.destroy(); a.free();", &a);
+}
+
+/// The beacons the page sends, as parsed bodies' events in `window.__beaconed`.
+const RECORD_BEACONS: &str = r#"
+  window.__beaconed = [];
+  Object.defineProperty(navigator, 'sendBeacon', { configurable: true,
+    value: (url, blob) => { blob.text().then((t) => window.__beaconed.push(...JSON.parse(t).events)); return true; } });
+"#;
+
+async fn a_leaving_page_beacons_a_held_copy_at_once_marked_by_what_loaded() {
+    for (tag_loads, marked) in [(false, "false"), (true, "true")] {
+        fresh_page();
+        eval(SNIPPET_AND_FETCH);
+        eval(RECORD_BEACONS);
+        let a = analytics(&both(COMPANION));
+        js(&format!("a.track('booked', {BOOKING})"), &a);
+        if tag_loads {
+            eval(TAG_LOADS);
+        }
+        // Leaving within the grace: the held copy is not kept back.
+        eval("window.dispatchEvent(new Event('pagehide'));");
+        // (With the tag loaded, the next flush may also send it by fetch: the companion keeps
+        // one copy per event_id.)
+        wait_for("window.__beaconed.length === 1", &a).await;
+        assert_eq!(
+            json(&eval(
+                "return window.__beaconed[0].ga4_delivered_in_browser"
+            )),
+            marked,
+            "tag loaded: {tag_loads}"
+        );
+        js("a.destroy(); a.free(); delete navigator.sendBeacon;", &a);
+    }
 }

@@ -183,11 +183,7 @@ async fn denied_consent_sends_nothing_to_the_companion() {
     );
     let later = js("return a.track('date_selected')", &a);
     assert_eq!(pick(&later, "companion"), "null");
-    js_async(
-        "await new Promise((r) => setTimeout(r, 100));",
-        &JsValue::UNDEFINED,
-    )
-    .await;
+    ticks(4).await;
     assert_eq!(eval("return window.__posts.length"), JsValue::from(0));
     assert_eq!(stored(), "");
     js("a.destroy(); a.free();", &a);
@@ -248,11 +244,7 @@ async fn destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again
     js("a.destroy(); window.__release();", &a);
     // The answer is recorded; a retry would go out on the next tick. Many ticks later,
     // nothing went out: the entry waits for the next page.
-    js_async(
-        "for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 20));",
-        &a,
-    )
-    .await;
+    ticks(8).await;
     assert_eq!(eval("return window.__posts.length"), JsValue::from(0));
     assert!(stored().contains("service_selected"), "{}", stored());
     // track() starts delivery again: both entries go out.

@@ -284,14 +284,7 @@ impl Delivery {
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
             let request = state.companion.as_ref().and_then(|c| {
-                let head = batch_head(
-                    &c.site,
-                    &c.key,
-                    &super::current_identity(),
-                    &page_url(),
-                    &user_agent(),
-                );
-                batches(&head, &entries, 1)
+                batches(&request_head(c), &entries, 1)
                     .pop()
                     .map(|(body, ids)| (c.url.clone(), body, ids))
             });
@@ -399,14 +392,7 @@ impl Delivery {
         let mut entries = state.outbox.entries(js::date_now());
         for_companion(&state.awaiting_tag, &mut entries, None);
         drop(state);
-        let head = batch_head(
-            &companion.site,
-            &companion.key,
-            &super::current_identity(),
-            &page_url(),
-            &user_agent(),
-        );
-        for (body, _) in batches(&head, &entries, usize::MAX) {
+        for (body, _) in batches(&request_head(&companion), &entries, usize::MAX) {
             if !js::beacon(&companion.url, &body) {
                 break;
             }
@@ -449,6 +435,17 @@ fn for_companion(
         }
     });
     wake
+}
+
+/// The start of a `/api/collect` request: the site, its key, and this visitor and page now.
+fn request_head(companion: &Companion) -> String {
+    batch_head(
+        &companion.site,
+        &companion.key,
+        &super::current_identity(),
+        &page_url(),
+        &user_agent(),
+    )
 }
 
 fn page_url() -> String {

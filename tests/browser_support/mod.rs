@@ -256,6 +256,15 @@ pub async fn js_async(src: &str, a: &JsValue) -> JsValue {
     }
 }
 
+/// Lets `n` timer ticks of 25 ms pass on the page.
+pub async fn ticks(n: u32) {
+    js_async(
+        &format!("for (let i = 0; i < {n}; i++) await new Promise((r) => setTimeout(r, 25));"),
+        &JsValue::UNDEFINED,
+    )
+    .await;
+}
+
 /// Waits until the JavaScript expression `condition` (with `a` in scope) is true, polling every
 /// 25 ms; fails after 400 polls (at least 10 s, however slow the machine).
 pub async fn wait_for(condition: &str, a: &JsValue) {
