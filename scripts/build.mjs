@@ -48,11 +48,13 @@ function bindgen(input, target, dir) {
   ]);
 }
 
-/** Web-target glue is loaded as is by <script type="module"> pages: ship it minified.
- * (Bundler users minify themselves.) */
+/** Web-target glue is loaded as is by <script type="module"> pages: ship it minified, with
+ * the JS snippets it imports bundled in (one request instead of two, and one gzip stream:
+ * -0.45 KB). (Bundler users bundle and minify themselves.) */
 function minifyGlue(dir) {
   const glue = join(root, "pkg", dir, "altegio_analytics.js");
-  run(bin("esbuild"), [glue, "--minify", "--format=esm", "--target=es2020", "--log-level=error", "--allow-overwrite", `--outfile=${glue}`]);
+  run(bin("esbuild"), [glue, "--bundle", "--minify", "--format=esm", "--target=es2020", "--log-level=error", "--allow-overwrite", `--outfile=${glue}`]);
+  rmSync(join(root, "pkg", dir, "snippets"), { recursive: true, force: true });
 }
 
 /** The web-target builds' import (module and field) and export names, shortened in the wasm and

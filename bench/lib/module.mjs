@@ -1,5 +1,5 @@
 // Our module as a page downloads it: everything in pkg/web but the TypeScript declarations
-// (the wasm, the minified glue, the snippet it imports). Other engineers rebuild pkg/ while
+// (the wasm and the minified glue, which carries the JS snippets). Other engineers rebuild pkg/ while
 // the bench runs, so the bench first copies it to bench/build/pkg/web, checks the copy
 // (the wasm validates, nothing changed during the copy) and measures only that copy.
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";

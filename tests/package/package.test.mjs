@@ -108,9 +108,11 @@ test("the tarball holds only package.json, README.md and the builds under pkg/",
   ]) {
     assert.ok(files.includes(needed), `${needed} is missing from the tarball (has: ${files.join(", ")})`);
   }
-  // The glue's inline JavaScript snippets ship with each build.
-  for (const build of ["web", "bundler"]) {
-    assert.ok(files.some((p) => p.startsWith(`pkg/${build}/snippets/`) && p.endsWith(".js")), `pkg/${build}/snippets/ is missing`);
+  // The glue's inline JavaScript snippets ship as files for bundlers, and inside the glue
+  // (one file, one request) for plain pages.
+  assert.ok(files.some((p) => p.startsWith("pkg/bundler/snippets/") && p.endsWith(".js")), "pkg/bundler/snippets/ is missing");
+  for (const build of ["web", "register"]) {
+    assert.ok(!files.some((p) => p.startsWith(`pkg/${build}/snippets/`)), `pkg/${build}/snippets/ ships, but its glue should carry the snippets`);
   }
   assert.equal(packed.name, "altegio-analytics");
   assert.equal(packed.version, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
