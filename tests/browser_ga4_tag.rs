@@ -37,6 +37,7 @@ async fn a_copy_waits_for_the_ga4_tag_and_says_whether_the_browser_delivered() {
     the_tag_loading_within_the_grace_marks_the_copy_delivered_in_the_browser().await;
     without_a_tag_the_copy_goes_out_after_the_grace_as_not_delivered().await;
     a_leaving_page_beacons_a_held_copy_at_once_marked_by_what_loaded().await;
+    copies_released_by_consent_are_marked_by_whether_ga4_received_them().await;
 }
 
 async fn the_tag_loading_within_the_grace_marks_the_copy_delivered_in_the_browser() {
@@ -111,5 +112,39 @@ async fn a_leaving_page_beacons_a_held_copy_at_once_marked_by_what_loaded() {
             "tag loaded: {tag_loads}"
         );
         js("a.destroy(); a.free(); delete navigator.sendBeacon;", &a);
+    }
+}
+
+/// Copies that waited for consent: the browser delivered their GA4 call only when the
+/// decision lets GA4 through (the tag has loaded here, so nothing else holds them); with
+/// `analytics_storage` denied the copy carries no GA4 part at all, so it says not delivered.
+async fn copies_released_by_consent_are_marked_by_whether_ga4_received_them() {
+    for (decision, marked) in [
+        (
+            "{ analytics_storage: 'granted', ad_storage: 'denied' }",
+            "true",
+        ),
+        (
+            "{ analytics_storage: 'denied', ad_storage: 'granted' }",
+            "false",
+        ),
+    ] {
+        fresh_page();
+        eval(SNIPPET_AND_FETCH);
+        eval(TAG_LOADS);
+        let a = analytics(&both(&format!(
+            r#"consent: {{ mode: "basic" }}, {COMPANION}"#
+        )));
+        js(&format!("a.track('booked', {BOOKING})"), &a);
+        ticks(4).await;
+        assert_eq!(eval("return window.__events.length"), JsValue::from(0));
+        js(&format!("a.consent({decision})"), &a);
+        wait_for("window.__events.length === 1", &a).await;
+        assert_eq!(
+            json(&eval("return window.__events[0].ga4_delivered_in_browser")),
+            marked,
+            "after consent {decision}"
+        );
+        js("a.destroy(); a.free();", &a);
     }
 }
