@@ -90,9 +90,31 @@ run("cargo", [
 bindgen(join(registerTarget, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm"), "web", "register");
 minifyWeb("register");
 
+// wasm-bindgen declares `[Symbol.dispose]()` on the class, which TypeScript knows only with
+// the `esnext` lib: a project on `es2022` (and no skipLibCheck) would fail to compile our d.ts.
+// Declaring the symbol, as @types/node does, works with every lib and keeps `using` typed.
+const DISPOSE = "[Symbol.dispose](): void;";
+const DECLARE_DISPOSE = `
+declare global {
+  interface SymbolConstructor {
+    /** \`Symbol.dispose\` (esnext.disposable), which \`[Symbol.dispose]()\` below needs. */
+    readonly dispose: unique symbol;
+  }
+}
+`;
+function declareDispose(dir) {
+  const dts = join(root, "pkg", dir, "altegio_analytics.d.ts");
+  const text = readFileSync(dts, "utf8");
+  if (!text.includes(DISPOSE)) return;
+  const header = "/* eslint-disable */\n";
+  if (!text.startsWith(`/* tslint:disable */\n${header}`)) throw new Error(`${dts}: unexpected header`);
+  writeFileSync(dts, text.replace(header, header + DECLARE_DISPOSE));
+}
+
 // wasm-bindgen writes its own package.json and .gitignore into each out dir; the root
 // package.json is the package, so these would only confuse resolvers.
 for (const dir of ["web", "bundler", "register"]) {
+  declareDispose(dir);
   rmSync(join(root, "pkg", dir, "package.json"), { force: true });
   rmSync(join(root, "pkg", dir, ".gitignore"), { force: true });
 }

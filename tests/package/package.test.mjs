@@ -287,11 +287,11 @@ try {
 });
 
 const tsc = join(root, "node_modules", ".bin", "tsc");
-// `esnext` lib: the generated d.ts declares `[Symbol.dispose]()`, which needs esnext.disposable.
-const TSC_ARGS = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "esnext", "--lib", "esnext,dom", "--types", ""];
+const TSC_ARGS = ["--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "esnext", "--types", ""];
 
-function compile(file) {
-  return run(tsc, [...TSC_ARGS, file], { cwd: app, timeout: 180_000 });
+/** tsc on one file of the scratch app; `lib` as a project would set it. */
+function compile(file, lib = "esnext,dom") {
+  return run(tsc, [...TSC_ARGS, "--lib", lib, file], { cwd: app, timeout: 180_000 });
 }
 
 test("TypeScript: every option and result field is typed, under --strict", { timeout: 240_000 }, () => {
@@ -373,6 +373,22 @@ export async function main(bytes: Uint8Array): Promise<number> {
   );
   const good = compile("check.ts");
   assert.equal(good.status, 0, `tsc rejected check.ts:\n${good.stdout}\n${good.stderr}`);
+  // A project on an older lib, without skipLibCheck: our d.ts (which declares
+  // `[Symbol.dispose]()`) must compile there too.
+  const older = compile("check.ts", "es2022,dom");
+  assert.equal(older.status, 0, `tsc rejected check.ts with lib es2022:\n${older.stdout}\n${older.stderr}`);
+  // And `using` disposes of the instance.
+  writeFileSync(
+    join(app, "using.ts"),
+    `import { BookingAnalytics } from "altegio-analytics";
+export function scoped(): number {
+  using analytics = new BookingAnalytics();
+  return analytics.stats().received;
+}
+`,
+  );
+  const scoped = compile("using.ts");
+  assert.equal(scoped.status, 0, `tsc rejected \`using\`:\n${scoped.stdout}\n${scoped.stderr}`);
 
   // A deliberate wrong option type must fail to compile, naming the option.
   writeFileSync(
