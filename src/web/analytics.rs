@@ -439,7 +439,7 @@ impl BookingAnalytics {
             .map_err(|_| JsError::new(REENTERED))?;
         if slot.is_none() {
             let engine = Rc::clone(&self.engine);
-            let listener = Listener::attach(move |event: MessageEvent| engine.on_message(&event))
+            let listener = Listener::attach(move |event: &MessageEvent| engine.on_message(event))
                 .map_err(JsError::new)?;
             *slot = Some(listener);
         }

@@ -177,7 +177,7 @@ impl Altegio {
         let origins = Rc::new(origins);
         let closed = Rc::new(Cell::new(false));
         let (allowed, seen) = (Rc::clone(&origins), Rc::clone(&closed));
-        let listener = Listener::attach(move |event: MessageEvent| {
+        let listener = Listener::attach(move |event: &MessageEvent| {
             let origin = event.origin().as_string().unwrap_or_default();
             if !allowed.contains(&origin) {
                 return;
