@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::delivery::Delivery;
 use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
-use super::js::{self, Function, MessageEvent};
+use super::js::{self, Function};
 use super::listener::Listener;
 use crate::consent::Gate;
 use crate::event::{Problem, Rule};
@@ -88,8 +88,8 @@ const FBQ_LATER: &str =
 
 impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
-    fn on_message(&self, event: &MessageEvent) {
-        let origin = event.origin().as_string().unwrap_or_default();
+    fn on_message(&self, event: &JsValue) {
+        let origin = js::get(event, "origin").as_string().unwrap_or_default();
         let Ok(allowed) = self
             .pipeline
             .try_borrow()
@@ -99,7 +99,7 @@ impl Engine {
             return;
         };
         let data = if allowed {
-            read(&event.data(), "data")
+            read(&js::get(event, "data"), "data")
         } else {
             Ok(Value::Null)
         };
@@ -439,7 +439,7 @@ impl BookingAnalytics {
             .map_err(|_| JsError::new(REENTERED))?;
         if slot.is_none() {
             let engine = Rc::clone(&self.engine);
-            let listener = Listener::attach(move |event: &MessageEvent| engine.on_message(event))
+            let listener = Listener::attach(move |event: &JsValue| engine.on_message(event))
                 .map_err(JsError::new)?;
             *slot = Some(listener);
         }

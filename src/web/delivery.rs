@@ -125,9 +125,7 @@ impl Delivery {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = true;
             let off = core::mem::replace(&mut state.exit_off, JsValue::NULL);
-            if let Some(off) = off.dyn_ref::<Function>() {
-                let _ = off.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
-            }
+            call_if_function(&off);
             js::cancel(&state.timer);
             state.timer = JsValue::UNDEFINED;
         }
@@ -370,12 +368,9 @@ impl Delivery {
         };
         state.busy = false;
         let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
-        match release.dyn_ref::<Function>() {
-            Some(release) => drop(release.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED)),
-            None => {
-                let tab = state.tab.clone();
-                state.outbox.release(&tab, js::date_now());
-            }
+        if !call_if_function(&release) {
+            let tab = state.tab.clone();
+            state.outbox.release(&tab, js::date_now());
         }
     }
 
@@ -404,6 +399,18 @@ impl Drop for Delivery {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Calls `function()` when it is a function (ours, from src/web/js.rs: `typeof` suffices, and
+/// spares the `instanceof Function` import); whether it was one.
+fn call_if_function(function: &JsValue) -> bool {
+    let is_function = function.is_function();
+    if is_function {
+        let _ = function
+            .unchecked_ref::<Function>()
+            .call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+    }
+    is_function
 }
 
 /// The entries to send to the companion now, and when to look again at those held back. A copy

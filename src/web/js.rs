@@ -28,6 +28,13 @@ export function lock(name, run) {
 export function later(run, ms) { const t = setTimeout(safe(run), ms); if (t && t.unref) t.unref(); return t; }
 export function cancel(t) { clearTimeout(t); }
 export function tagsLive() { const d = G.dataLayer; return !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
+export function onMessage(run) {
+  const W = G.window;
+  if (!W || typeof W !== 'object') return null;
+  try { W.addEventListener('message', run); } catch (e) { return; }
+  return () => { try { W.removeEventListener('message', run); } catch (e) {} };
+}
+export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
 export function onExit(run) {
   const D = G.document;
   if (!D || !G.addEventListener) return null;
@@ -79,6 +86,16 @@ extern "C" {
     #[wasm_bindgen(js_name = tagsLive)]
     pub fn tags_live() -> bool;
 
+    /// Adds `run` as the window's `message` listener; returns the function that removes it,
+    /// `null` where there is no window, or `undefined` when `addEventListener` threw.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(run: &JsValue) -> JsValue;
+
+    /// `console.info` (`level` 0), `console.warn` (1) or `console.error` (2) of `(line, detail)`:
+    /// one import for the three.
+    #[wasm_bindgen(js_name = log)]
+    fn console_log(level: u32, line: &str, detail: &JsValue);
+
     /// Calls `run()` on `pagehide` and on `visibilitychange` to hidden; returns the function
     /// that removes both listeners, or `null` where there is no page.
     #[wasm_bindgen(js_name = onExit)]
@@ -111,18 +128,6 @@ extern "C" {
         arguments: &JsValue,
     ) -> Result<JsValue, JsValue>;
 
-    /// `console.info(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = info)]
-    pub fn console_info(line: &str, detail: &JsValue);
-
-    /// `console.warn(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    pub fn console_warn(line: &str, detail: &JsValue);
-
-    /// `console.error(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    pub fn console_error(line: &str, detail: &JsValue);
-
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -141,36 +146,6 @@ extern "C" {
         this_argument: &JsValue,
         argument: &JsValue,
     ) -> Result<JsValue, JsValue>;
-
-    /// An object that dispatches events (the window).
-    pub type EventTarget;
-
-    /// `target.addEventListener(type, listener)`.
-    #[wasm_bindgen(method, catch, js_name = addEventListener)]
-    pub fn add_event_listener(
-        this: &EventTarget,
-        kind: &str,
-        listener: &JsValue,
-    ) -> Result<(), JsValue>;
-
-    /// `target.removeEventListener(type, listener)`.
-    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
-    pub fn remove_event_listener(
-        this: &EventTarget,
-        kind: &str,
-        listener: &JsValue,
-    ) -> Result<(), JsValue>;
-
-    /// A window `message` event.
-    pub type MessageEvent;
-
-    /// `event.origin`: the sender's origin (a string on real message events).
-    #[wasm_bindgen(method, getter)]
-    pub fn origin(this: &MessageEvent) -> JsValue;
-
-    /// `event.data`: what the sender posted.
-    #[wasm_bindgen(method, getter)]
-    pub fn data(this: &MessageEvent) -> JsValue;
 }
 
 /// `globalThis[key]`, or `undefined`.
@@ -185,4 +160,19 @@ pub fn get(object: &JsValue, key: &str) -> JsValue {
     } else {
         JsValue::UNDEFINED
     }
+}
+
+/// `console.info(line, detail)`.
+pub fn console_info(line: &str, detail: &JsValue) {
+    console_log(0, line, detail);
+}
+
+/// `console.warn(line, detail)`.
+pub fn console_warn(line: &str, detail: &JsValue) {
+    console_log(1, line, detail);
+}
+
+/// `console.error(line, detail)`.
+pub fn console_error(line: &str, detail: &JsValue) {
+    console_log(2, line, detail);
 }
