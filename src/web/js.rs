@@ -5,10 +5,37 @@
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = "
-export function globalObject() { return globalThis; }
-export function toArguments(list) { return (function () { return arguments; }).apply(null, list); }
 const G = globalThis;
 const safe = (f) => (v) => { try { f(v); } catch (e) {} };
+export function global(key) { try { return G[key]; } catch (e) {} }
+const threw = (what, e) => {
+  let m;
+  try { m = e.message; } catch (_) {}
+  return what + ' threw: ' + (typeof m === 'string' ? m : typeof e === 'string' ? e : 'an exception');
+};
+const call = (f, json, what) => {
+  let args;
+  try { args = JSON.parse(json); } catch (e) { return threw('JSON.parse', e); }
+  if (typeof f === 'function') {
+    try { Reflect.apply(f, undefined, args); } catch (e) { return threw(what, e); }
+    return;
+  }
+  let layer = global('dataLayer');
+  if (layer == null) {
+    layer = [];
+    try { Reflect.set(G, 'dataLayer', layer); } catch (e) { return threw('creating window.dataLayer', e); }
+  }
+  let push;
+  try { push = layer.push; } catch (e) {}
+  if (typeof push !== 'function') return 'window.dataLayer has no push(): it is not an array or a GTM data layer';
+  try { push.call(layer, (function () { return arguments; }).apply(null, args)); } catch (e) { return threw('dataLayer.push', e); }
+};
+export function gtag(json) { return call(global('gtag'), json, 'gtag'); }
+export function fbq(json, required) {
+  const f = global('fbq');
+  if (typeof f === 'function') return call(f, json, 'fbq');
+  if (required) return `window.fbq is not defined: load Meta's Pixel base code on the page`;
+}
 export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
 export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
 export function post(url, body, done) {
@@ -44,14 +71,19 @@ export function onExit(run) {
 }
 ")]
 extern "C" {
-    /// `globalThis`: the window on a page, the global object in workers and Node.
-    #[wasm_bindgen(js_name = globalObject)]
-    pub fn global_object() -> JsValue;
+    /// `globalThis[key]` (`globalThis`: the window on a page, the global object in workers and
+    /// Node), or `undefined` (also when a getter throws).
+    pub fn global(key: &str) -> JsValue;
 
-    /// An `arguments` object holding the items of `list`: what gtag pushes onto `dataLayer`,
-    /// and what gtag.js and Google Tag Manager read as a command (an array is not read as one).
-    #[wasm_bindgen(js_name = toArguments)]
-    pub fn to_arguments(list: &JsValue) -> JsValue;
+    /// `gtag(...args)` with the arguments as JSON, or, when the page has no gtag, the same
+    /// arguments pushed onto `window.dataLayer` (created when absent) as an `arguments` object:
+    /// what gtag itself does (gtag.js and Google Tag Manager read an `arguments` object as a
+    /// command, not an array), so both read it. The failure's sentence, or `undefined`.
+    pub fn gtag(arguments_json: &str) -> JsValue;
+
+    /// `fbq(...args)` with the arguments as JSON, when the page has fbq. The failure's
+    /// sentence, or `undefined`; a missing fbq is a failure only when `required`.
+    pub fn fbq(arguments_json: &str, required: bool) -> JsValue;
 
     /// `localStorage.getItem(key)` (`""` when absent), or `undefined` when storage is
     /// missing, disabled or throws.
@@ -116,18 +148,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
     pub fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
 
-    /// `Reflect.set(target, key, value)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
-    pub fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
-
-    /// `Reflect.apply(function, thisArgument, argumentsList)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = apply, catch)]
-    pub fn reflect_apply(
-        function: &JsValue,
-        this: &JsValue,
-        arguments: &JsValue,
-    ) -> Result<JsValue, JsValue>;
-
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -146,11 +166,6 @@ extern "C" {
         this_argument: &JsValue,
         argument: &JsValue,
     ) -> Result<JsValue, JsValue>;
-}
-
-/// `globalThis[key]`, or `undefined`.
-pub fn global(key: &str) -> JsValue {
-    reflect_get(&global_object(), key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `object[key]`, or `undefined` (also when `object` is not an object).
