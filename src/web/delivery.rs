@@ -450,19 +450,7 @@ fn request_head(companion: &Companion) -> String {
         &companion.site,
         &companion.key,
         &super::current_identity(),
-        &page_url(),
-        &user_agent(),
+        &js::text("location", "href"),
+        &js::text("navigator", "userAgent"),
     )
-}
-
-fn page_url() -> String {
-    js::get(&js::global("location"), "href")
-        .as_string()
-        .unwrap_or_default()
-}
-
-fn user_agent() -> String {
-    js::get(&js::global("navigator"), "userAgent")
-        .as_string()
-        .unwrap_or_default()
 }

@@ -4,6 +4,8 @@
 
 use wasm_bindgen::prelude::*;
 
+use crate::prelude::*;
+
 #[wasm_bindgen(inline_js = "
 const G = globalThis;
 const safe = (f) => (v) => { try { f(v); } catch (e) {} };
@@ -36,6 +38,7 @@ export function fbq(json, required) {
   if (typeof f === 'function') return call(f, json, 'fbq');
   if (required) return `window.fbq is not defined: load Meta's Pixel base code on the page`;
 }
+export function field(name, key) { try { return G[name][key]; } catch (e) {} }
 export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
 export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
 export function post(url, body, done) {
@@ -74,6 +77,9 @@ extern "C" {
     /// `globalThis[key]` (`globalThis`: the window on a page, the global object in workers and
     /// Node), or `undefined` (also when a getter throws).
     pub fn global(key: &str) -> JsValue;
+
+    /// `globalThis[name][key]`, or `undefined`.
+    fn field(name: &str, key: &str) -> JsValue;
 
     /// `gtag(...args)` with the arguments as JSON, or, when the page has no gtag, the same
     /// arguments pushed onto `window.dataLayer` (created when absent) as an `arguments` object:
@@ -190,4 +196,9 @@ pub fn console_warn(line: &str, detail: &JsValue) {
 /// `console.error(line, detail)`.
 pub fn console_error(line: &str, detail: &JsValue) {
     console_log(2, line, detail);
+}
+
+/// `globalThis[name][key]` when it is a string (`document.cookie`, `location.href`…), or `""`.
+pub fn text(name: &str, key: &str) -> String {
+    field(name, key).as_string().unwrap_or_default()
 }
