@@ -38,7 +38,9 @@ export function fbq(json, required) {
   if (typeof f === 'function') return call(f, json, 'fbq');
   if (required) return `window.fbq is not defined: load Meta's Pixel base code on the page`;
 }
-export function field(name, key) { try { return G[name][key]; } catch (e) {} }
+export function get(object, key) {
+  try { if (object !== null && (typeof object === 'object' || typeof object === 'function')) return Reflect.get(object, key); } catch (e) {}
+}
 export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
 export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
 export function post(url, body, done) {
@@ -78,8 +80,8 @@ extern "C" {
     /// Node), or `undefined` (also when a getter throws).
     pub fn global(key: &str) -> JsValue;
 
-    /// `globalThis[name][key]`, or `undefined`.
-    fn field(name: &str, key: &str) -> JsValue;
+    /// `object[key]`, or `undefined` (also when `object` is not an object, or a getter throws).
+    pub fn get(object: &JsValue, key: &str) -> JsValue;
 
     /// `gtag(...args)` with the arguments as JSON, or, when the page has no gtag, the same
     /// arguments pushed onto `window.dataLayer` (created when absent) as an `arguments` object:
@@ -150,10 +152,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
     pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// `Reflect.get(target, key)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-    pub fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -174,15 +172,6 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
 }
 
-/// `object[key]`, or `undefined` (also when `object` is not an object).
-pub fn get(object: &JsValue, key: &str) -> JsValue {
-    if object.is_object() || object.is_function() {
-        reflect_get(object, key).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
 /// `console.info(line, detail)`.
 pub fn console_info(line: &str, detail: &JsValue) {
     console_log(0, line, detail);
@@ -200,5 +189,5 @@ pub fn console_error(line: &str, detail: &JsValue) {
 
 /// `globalThis[name][key]` when it is a string (`document.cookie`, `location.href`…), or `""`.
 pub fn text(name: &str, key: &str) -> String {
-    field(name, key).as_string().unwrap_or_default()
+    get(&global(name), key).as_string().unwrap_or_default()
 }
