@@ -306,8 +306,7 @@ impl Delivery {
         let text = text.as_string().unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
-        let status: u16 = status.parse().unwrap_or(0);
-        let result = outcome(status);
+        let result = outcome(status_code(status));
         {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
@@ -399,6 +398,26 @@ impl Drop for Delivery {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// An HTTP status as `post` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
+/// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
+fn status_code(text: &str) -> u16 {
+    let mut status: u16 = 0;
+    for byte in text.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return 0;
+        }
+        status = match status
+            .checked_mul(10)
+            .and_then(|s| s.checked_add(u16::from(digit)))
+        {
+            Some(status) => status,
+            None => return 0,
+        };
+    }
+    status
 }
 
 /// Calls `function()` when it is a function (ours, from src/web/js.rs: `typeof` suffices, and
