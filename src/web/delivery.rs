@@ -292,7 +292,9 @@ impl Delivery {
             (request, hold_until)
         };
         match (request, hold_until) {
-            (Some((url, body, _)), _) => js::post(&url, &body, self.on_answer.as_ref()),
+            (Some((url, body, _)), _) => {
+                js::send(&url, &body, self.on_answer.as_ref());
+            }
             (None, Some(until)) => {
                 self.release();
                 self.schedule(until - now);
@@ -387,7 +389,7 @@ impl Delivery {
         for_companion(&state.awaiting_tag, &mut entries, None);
         drop(state);
         for (body, _) in batches(&request_head(&companion), &entries, usize::MAX) {
-            if !js::beacon(&companion.url, &body) {
+            if !js::send(&companion.url, &body, &JsValue::UNDEFINED) {
                 break;
             }
         }
@@ -400,7 +402,7 @@ impl Drop for Delivery {
     }
 }
 
-/// An HTTP status as `post` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
+/// An HTTP status as `send` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
 /// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
 fn status_code(text: &str) -> u16 {
     let mut status: u16 = 0;

@@ -1,6 +1,8 @@
 //! The JavaScript the module calls, bound directly (no js-sys or web-sys: those crates bring
 //! kilobytes of glue and table entries this module never uses). Every call that can throw is
-//! bound with `catch` and returns `Result`.
+//! bound with `catch` and returns `Result`, or is a helper below that catches in JavaScript.
+//! Work that takes several JS calls (gtag's `dataLayer` fallback, reading a page property) is
+//! one helper here: each import costs glue and wasm, and JS does such steps in fewer bytes.
 
 use wasm_bindgen::prelude::*;
 
@@ -43,14 +45,15 @@ export function get(object, key) {
 }
 export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
 export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
-export function post(url, body, done) {
+export function send(url, body, done) {
+  const type = 'text/plain;charset=UTF-8';
+  if (!done) { try { return G.navigator.sendBeacon(url, new Blob([body], { type })); } catch (e) { return false; } }
   done = safe(done);
   try {
-    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': type }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
       .then((r) => done(r.status + ' ' + (r.headers.get('Retry-After') || '')), () => done('0'));
   } catch (e) { Promise.resolve('0').then(done); }
 }
-export function beacon(url, body) { try { return G.navigator.sendBeacon(url, new Blob([body], { type: 'text/plain;charset=UTF-8' })); } catch (e) { return false; } }
 export function lock(name, run) {
   try {
     G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : null); if (!held) release(); })).catch(() => {});
@@ -102,12 +105,11 @@ extern "C" {
     #[wasm_bindgen(js_name = storageSet)]
     pub fn storage_set(key: &str, value: &str) -> bool;
 
-    /// `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at most; calls
-    /// `done("<status> <Retry-After>")` later (`"0"` for a network error), never at once.
-    pub fn post(url: &str, body: &str, done: &JsValue);
-
-    /// `navigator.sendBeacon(url, <text/plain blob>)`: whether the browser queued it.
-    pub fn beacon(url: &str, body: &str) -> bool;
+    /// With `done`: `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at
+    /// most, then `done("<status> <Retry-After>")` later (`"0"` for a network error), never at
+    /// once. Without (`undefined`): `navigator.sendBeacon(url, <text/plain blob>)`, and
+    /// whether the browser queued it. (One import for both ways of sending.)
+    pub fn send(url: &str, body: &str, done: &JsValue) -> bool;
 
     /// `navigator.locks.request(name, {ifAvailable: true}, …)`: later calls `run(release)`
     /// holding the lock until `release()` is called, or `run(null)` when another tab holds it.
