@@ -29,7 +29,8 @@ const REENTERED: &str = "altegio-analytics: re-entrant call while an event was b
 /// A JavaScript value read through `JSON.stringify` (getters and `toJSON` run as JSON runs
 /// them; functions and symbols are left out, as JSON leaves them out).
 fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
-    if value.is_undefined() {
+    // `null` reads as `null` through JSON too: one check for both (one import fewer).
+    if value.is_null_or_undefined() {
         return Ok(Value::Null);
     }
     let text = js::json_stringify(value).map_err(|_| {
@@ -302,7 +303,7 @@ impl BookingAnalytics {
         let on_verdict = js::get(&options, "onVerdict");
         let on_verdict = if on_verdict.is_function() {
             Some(on_verdict.unchecked_into::<Function>())
-        } else if on_verdict.is_undefined() || on_verdict.is_null() {
+        } else if on_verdict.is_null_or_undefined() {
             None
         } else {
             return Err(JsError::new("onVerdict: expected a function"));

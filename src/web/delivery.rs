@@ -113,7 +113,7 @@ impl Delivery {
     pub fn watch_exit(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = false;
-            if state.companion.is_some() && state.exit_off.is_null() {
+            if state.companion.is_some() && state.exit_off.is_null_or_undefined() {
                 state.exit_off = js::on_exit(self.on_exit.as_ref());
             }
         }
@@ -229,7 +229,7 @@ impl Delivery {
         }
     }
 
-    /// Holding the lock (`release` a function), a claim (`undefined`), or nothing (`null`:
+    /// Holding the lock (`release` a function), a claim (`undefined`), or nothing (`false`:
     /// another tab is flushing; try again later).
     fn locked(&self, release: JsValue) {
         let now = js::date_now();
@@ -243,11 +243,11 @@ impl Delivery {
                 drop(state);
                 return self.finish(false, None);
             }
-            let claimed = if release.is_undefined() {
+            let claimed = if release.is_null_or_undefined() {
                 let tab = state.tab.clone();
                 state.outbox.claim(&tab, now)
             } else {
-                !release.is_null()
+                release.is_function()
             };
             if !claimed {
                 drop(state);

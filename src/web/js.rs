@@ -56,7 +56,7 @@ export function send(url, body, done) {
 }
 export function lock(name, run) {
   try {
-    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : null); if (!held) release(); })).catch(() => {});
+    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : false); if (!held) release(); })).catch(() => {});
     return true;
   } catch (e) { return false; }
 }
@@ -65,8 +65,8 @@ export function cancel(t) { clearTimeout(t); }
 export function tagsLive() { const d = G.dataLayer; return !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
 export function onMessage(run) {
   const W = G.window;
-  if (!W || typeof W !== 'object') return null;
-  try { W.addEventListener('message', run); } catch (e) { return; }
+  if (!W || typeof W !== 'object') return;
+  try { W.addEventListener('message', run); } catch (e) { return false; }
   return () => { try { W.removeEventListener('message', run); } catch (e) {} };
 }
 export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
@@ -112,7 +112,7 @@ extern "C" {
     pub fn send(url: &str, body: &str, done: &JsValue) -> bool;
 
     /// `navigator.locks.request(name, {ifAvailable: true}, …)`: later calls `run(release)`
-    /// holding the lock until `release()` is called, or `run(null)` when another tab holds it.
+    /// holding the lock until `release()` is called, or `run(false)` when another tab holds it.
     /// `false` where there are no Web Locks.
     pub fn lock(name: &str, run: &JsValue) -> bool;
 
@@ -129,7 +129,7 @@ extern "C" {
     pub fn tags_live() -> bool;
 
     /// Adds `run` as the window's `message` listener; returns the function that removes it,
-    /// `null` where there is no window, or `undefined` when `addEventListener` threw.
+    /// `undefined` where there is no window, or `false` when `addEventListener` threw.
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(run: &JsValue) -> JsValue;
 

@@ -18,7 +18,7 @@ impl Listener {
     pub fn attach(mut handler: impl FnMut(&JsValue) + 'static) -> Result<Listener, &'static str> {
         let callback = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| handler(&event));
         let remove = js::on_message(callback.as_ref());
-        if remove.is_null() {
+        if remove.is_null_or_undefined() {
             return Err("listen() needs a browser window (there is none in this context)");
         }
         if !remove.is_function() {
