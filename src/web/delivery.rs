@@ -277,22 +277,23 @@ impl Delivery {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
+            // The fields borrowed apart: the batch's IDs move into `in_flight`.
+            let state = &mut *state;
             state.outbox.remove(Kind::Meta, &sent, true, now);
             state.outbox.remove(Kind::Meta, &failed, false, now);
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            let request = state.companion.as_ref().and_then(|c| {
-                batches(&request_head(c), &entries, 1)
-                    .pop()
-                    .map(|(body, ids)| (c.url.clone(), body, ids))
-            });
-            if let Some((_, _, ids)) = &request {
-                state.in_flight = ids.clone();
+            let mut request = None;
+            if let Some(companion) = &state.companion {
+                if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
+                    request = Some((companion.url.clone(), body));
+                    state.in_flight = ids;
+                }
             }
             (request, hold_until)
         };
         match (request, hold_until) {
-            (Some((url, body, _)), _) => {
+            (Some((url, body)), _) => {
                 js::send(&url, &body, self.on_answer.as_ref());
             }
             (None, Some(until)) => {
