@@ -15,7 +15,7 @@ use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
 use crate::options;
-use crate::outbox::{collect_event_json, valid_event_id, Entry, Kind};
+use crate::outbox::{valid_event_id, Entry, Kind};
 use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
@@ -220,7 +220,6 @@ impl Engine {
             .pipeline
             .try_borrow()
             .is_ok_and(|p| p.user_data_allowed());
-        let user_data = delivery.user_data().filter(|_| allowed);
         let ga4_live = ga4_in_page && js::tags_live();
         if ga4_in_page && !ga4_live && draft.ga4.is_some() {
             delivery.await_tag(&draft.event_id);
@@ -229,7 +228,7 @@ impl Engine {
             kind: Kind::Companion,
             id: draft.event_id.clone(),
             time_ms: draft.time_ms,
-            json: collect_event_json(draft, ga4_live, user_data.as_ref()),
+            json: delivery.companion_json(draft, ga4_live, allowed),
         });
         true
     }

@@ -17,9 +17,11 @@ use super::js::{self, Function};
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, batch_head, batches, outcome, with_ga4_delivered_in_browser, Entry, Kind, Outbox,
-    OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES, STORAGE_KEY,
+    backoff_ms, batch_head, batches, collect_event_json, outcome, with_ga4_delivered_in_browser,
+    Entry, Kind, Outbox, OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES,
+    STORAGE_KEY,
 };
+use crate::pipeline::Draft;
 use crate::prelude::*;
 use crate::text::{concat, push_u64};
 
@@ -145,9 +147,15 @@ impl Delivery {
         }
     }
 
-    /// The hashed identifiers, when set.
-    pub fn user_data(&self) -> Option<UserData> {
-        self.state.try_borrow().ok()?.user_data.clone()
+    /// The companion copy of `draft` as JSON, with the hashed identifiers (when set) if
+    /// `with_user_data` (read in place, not copied out).
+    pub fn companion_json(&self, draft: &Draft, ga4_live: bool, with_user_data: bool) -> String {
+        let state = self.state.try_borrow().ok();
+        let user_data = state
+            .as_ref()
+            .and_then(|state| state.user_data.as_ref())
+            .filter(|_| with_user_data);
+        collect_event_json(draft, ga4_live, user_data)
     }
 
     /// The outbox's counters.
@@ -244,8 +252,8 @@ impl Delivery {
                 return self.finish(false, None);
             }
             let claimed = if release.is_null_or_undefined() {
-                let tab = state.tab.clone();
-                state.outbox.claim(&tab, now)
+                let State { outbox, tab, .. } = &mut *state;
+                outbox.claim(tab, now)
             } else {
                 release.is_function()
             };
@@ -371,8 +379,8 @@ impl Delivery {
         state.busy = false;
         let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
         if !call_if_function(&release) {
-            let tab = state.tab.clone();
-            state.outbox.release(&tab, js::date_now());
+            let State { outbox, tab, .. } = &mut *state;
+            outbox.release(tab, js::date_now());
         }
     }
 
