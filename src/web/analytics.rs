@@ -33,15 +33,16 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
     if value.is_null_or_undefined() {
         return Ok(Value::Null);
     }
-    let text = js::json_stringify(value).map_err(|_| {
-        Problem::new(
+    let text = js::json_stringify_or_false(value);
+    let Some(text) = text.as_string() else {
+        if text.is_null_or_undefined() {
+            return Ok(Value::Null);
+        }
+        return Err(Problem::new(
             path,
             Rule::Unsupported,
             "cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)",
-        )
-    })?;
-    let Some(text) = text.as_string() else {
-        return Ok(Value::Null);
+        ));
     };
     if text.len() > MAX_JSON {
         return Err(Problem::new(
@@ -71,7 +72,7 @@ fn report_failure(result: Result<(), String>) {
 
 /// A JSON text the module wrote, as a JavaScript value.
 fn to_js(json: &str) -> JsValue {
-    js::json_parse(json).unwrap_or(JsValue::NULL)
+    js::json_parse_or_null(json)
 }
 
 /// The state shared by the class and its message listener.
@@ -177,9 +178,7 @@ impl Engine {
             log(&verdict, &js);
         }
         if let Some(callback) = &self.on_verdict {
-            if let Err(error) = callback.call1(&JsValue::UNDEFINED, &js) {
-                js::console_error("altegio-analytics: onVerdict threw", &error);
-            }
+            js::invoke(callback, &js, "altegio-analytics: onVerdict threw");
         }
         js
     }

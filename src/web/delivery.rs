@@ -10,10 +10,9 @@ use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::destinations::fbq_apply;
-use super::js::{self, Function};
+use super::js;
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
@@ -431,16 +430,9 @@ fn status_code(text: &str) -> u16 {
     status
 }
 
-/// Calls `function()` when it is a function (ours, from src/web/js.rs: `typeof` suffices, and
-/// spares the `instanceof Function` import); whether it was one.
+/// Calls `function()` when it is a function (ours, from src/web/js.rs); whether it was one.
 fn call_if_function(function: &JsValue) -> bool {
-    let is_function = function.is_function();
-    if is_function {
-        let _ = function
-            .unchecked_ref::<Function>()
-            .call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
-    }
-    is_function
+    js::invoke(function, &JsValue::UNDEFINED, "")
 }
 
 /// The entries to send to the companion now, and when to look again at those held back. A copy

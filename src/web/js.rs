@@ -69,6 +69,13 @@ export function onMessage(run) {
   try { W.addEventListener('message', run); } catch (e) { return false; }
   return () => { try { W.removeEventListener('message', run); } catch (e) {} };
 }
+export function parse(json) { try { return JSON.parse(json); } catch (e) { return null; } }
+export function stringify(value) { try { return JSON.stringify(value); } catch (e) { return false; } }
+export function invoke(f, arg, label) {
+  if (typeof f !== 'function') return false;
+  try { f.call(undefined, arg); } catch (e) { if (label) console.error(label, e); }
+  return true;
+}
 export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
 export function onExit(run) {
   const D = G.document;
@@ -133,6 +140,20 @@ extern "C" {
     #[wasm_bindgen(js_name = onMessage)]
     pub fn on_message(run: &JsValue) -> JsValue;
 
+    /// `JSON.parse(text)`, or `null` when it throws.
+    #[wasm_bindgen(js_name = parse)]
+    pub fn json_parse_or_null(text: &str) -> JsValue;
+
+    /// `JSON.stringify(value)`: a string, `undefined` for values JSON has no form for, or
+    /// `false` when it threw.
+    #[wasm_bindgen(js_name = stringify)]
+    pub fn json_stringify_or_false(value: &JsValue) -> JsValue;
+
+    /// `function.call(undefined, argument)` when `function` is a function (whether it is one);
+    /// what it throws goes to `console.error(label, error)`, or nowhere for `""`. (Catching in
+    /// JavaScript spares every caller the exception-passing glue of a `catch` import.)
+    pub fn invoke(function: &JsValue, argument: &JsValue, label: &str) -> bool;
+
     /// `console.info` (`level` 0), `console.warn` (1) or `console.error` (2) of `(line, detail)`:
     /// one import for the three.
     #[wasm_bindgen(js_name = log)]
@@ -146,11 +167,12 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `JSON.parse(text)`.
+    /// `JSON.parse(text)` (the connect build).
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
 
-    /// `JSON.stringify(value)`: a string, or `undefined` for values JSON has no form for.
+    /// `JSON.stringify(value)`: a string, or `undefined` for values JSON has no form for (the
+    /// connect build).
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
     pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 
@@ -165,7 +187,7 @@ extern "C" {
     /// A function value.
     pub type Function;
 
-    /// `function.call(thisArgument, argument)`.
+    /// `function.call(thisArgument, argument)` (the connect build).
     #[wasm_bindgen(method, catch, js_name = call)]
     pub fn call1(
         this: &Function,

@@ -33,6 +33,6 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.remove.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
+        js::invoke(&self.remove, &JsValue::UNDEFINED, "");
     }
 }
