@@ -43,8 +43,14 @@ export function fbq(json, required) {
 export function get(object, key) {
   try { if (object !== null && (typeof object === 'object' || typeof object === 'function')) return Reflect.get(object, key); } catch (e) {}
 }
-export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
-export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
+export function storage(key, value) {
+  try {
+    const s = G.localStorage;
+    if (value === undefined) { const v = s.getItem(key); return v === null ? '' : v; }
+    if (value) s.setItem(key, value); else s.removeItem(key);
+    return true;
+  } catch (e) {}
+}
 export function send(url, body, done) {
   const type = 'text/plain;charset=UTF-8';
   if (!done) { try { return G.navigator.sendBeacon(url, new Blob([body], { type })); } catch (e) { return false; } }
@@ -103,14 +109,10 @@ extern "C" {
     /// sentence, or `undefined`; a missing fbq is a failure only when `required`.
     pub fn fbq(arguments_json: &str, required: bool) -> JsValue;
 
-    /// `localStorage.getItem(key)` (`""` when absent), or `undefined` when storage is
-    /// missing, disabled or throws.
-    #[wasm_bindgen(js_name = storageGet)]
-    pub fn storage_get(key: &str) -> JsValue;
-
-    /// `localStorage.setItem(key, value)` (`removeItem` for `""`); `false` when it threw.
-    #[wasm_bindgen(js_name = storageSet)]
-    pub fn storage_set(key: &str, value: &str) -> bool;
+    /// Without `value`: `localStorage.getItem(key)` (`""` when absent). With one:
+    /// `localStorage.setItem(key, value)` (`removeItem` for `""`), then `true`. `undefined`
+    /// when storage is missing, disabled or throws. (One import for both directions.)
+    pub fn storage(key: &str, value: Option<&str>) -> JsValue;
 
     /// With `done`: `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at
     /// most, then `done("<status> <Retry-After>")` later (`"0"` for a network error), never at
