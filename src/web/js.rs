@@ -70,7 +70,7 @@ export function later(run, ms) { const t = setTimeout(safe(run), ms); if (t && t
 export function cancel(t) { clearTimeout(t); }
 export function tagsLive() { const d = G.dataLayer; return !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
 export function onMessage(run) {
-  const W = G.window;
+  const W = global('window');
   if (!W || typeof W !== 'object') return;
   try { W.addEventListener('message', run); } catch (e) { return false; }
   return () => { try { W.removeEventListener('message', run); } catch (e) {} };
