@@ -16,7 +16,7 @@ use wasm_bindgen_futures::js_sys::Promise;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::analytics::BookingAnalytics;
-use super::js::{self, Function, MessageEvent};
+use super::js::{self, Function};
 use super::listener::Listener;
 use crate::connect::{
     all_active, parse_search, read_options, read_response, request_json, result_json, summary,
@@ -177,12 +177,12 @@ impl Altegio {
         let origins = Rc::new(origins);
         let closed = Rc::new(Cell::new(false));
         let (allowed, seen) = (Rc::clone(&origins), Rc::clone(&closed));
-        let listener = Listener::attach(move |event: MessageEvent| {
-            let origin = event.origin().as_string().unwrap_or_default();
+        let listener = Listener::attach(move |event: &JsValue| {
+            let origin = js::get(event, "origin").as_string().unwrap_or_default();
             if !allowed.contains(&origin) {
                 return;
             }
-            let data = event.data();
+            let data = js::get(event, "data");
             let Some(action) = js::get(&data, "action").as_string() else {
                 return;
             };

@@ -10,16 +10,17 @@ use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::destinations::fbq_apply;
-use super::js::{self, Function};
+use super::js;
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, batch_head, batches, outcome, with_ga4_delivered_in_browser, Entry, Kind, Outbox,
-    OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES, STORAGE_KEY,
+    backoff_ms, batch_head, batches, collect_event_json, outcome, with_ga4_delivered_in_browser,
+    Entry, Kind, Outbox, OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES,
+    STORAGE_KEY,
 };
+use crate::pipeline::Draft;
 use crate::prelude::*;
 use crate::text::{concat, push_u64};
 
@@ -113,7 +114,7 @@ impl Delivery {
     pub fn watch_exit(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = false;
-            if state.companion.is_some() && state.exit_off.is_null() {
+            if state.companion.is_some() && state.exit_off.is_null_or_undefined() {
                 state.exit_off = js::on_exit(self.on_exit.as_ref());
             }
         }
@@ -125,9 +126,7 @@ impl Delivery {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = true;
             let off = core::mem::replace(&mut state.exit_off, JsValue::NULL);
-            if let Some(off) = off.dyn_ref::<Function>() {
-                let _ = off.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED);
-            }
+            call_if_function(&off);
             js::cancel(&state.timer);
             state.timer = JsValue::UNDEFINED;
         }
@@ -147,9 +146,15 @@ impl Delivery {
         }
     }
 
-    /// The hashed identifiers, when set.
-    pub fn user_data(&self) -> Option<UserData> {
-        self.state.try_borrow().ok()?.user_data.clone()
+    /// The companion copy of `draft` as JSON, with the hashed identifiers (when set) if
+    /// `with_user_data` (read in place, not copied out).
+    pub fn companion_json(&self, draft: &Draft, ga4_live: bool, with_user_data: bool) -> String {
+        let state = self.state.try_borrow().ok();
+        let user_data = state
+            .as_ref()
+            .and_then(|state| state.user_data.as_ref())
+            .filter(|_| with_user_data);
+        collect_event_json(draft, ga4_live, user_data)
     }
 
     /// The outbox's counters.
@@ -231,7 +236,7 @@ impl Delivery {
         }
     }
 
-    /// Holding the lock (`release` a function), a claim (`undefined`), or nothing (`null`:
+    /// Holding the lock (`release` a function), a claim (`undefined`), or nothing (`false`:
     /// another tab is flushing; try again later).
     fn locked(&self, release: JsValue) {
         let now = js::date_now();
@@ -245,11 +250,11 @@ impl Delivery {
                 drop(state);
                 return self.finish(false, None);
             }
-            let claimed = if release.is_undefined() {
-                let tab = state.tab.clone();
-                state.outbox.claim(&tab, now)
+            let claimed = if release.is_null_or_undefined() {
+                let State { outbox, tab, .. } = &mut *state;
+                outbox.claim(tab, now)
             } else {
-                !release.is_null()
+                release.is_function()
             };
             if !claimed {
                 drop(state);
@@ -279,22 +284,25 @@ impl Delivery {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
+            // The fields borrowed apart: the batch's IDs move into `in_flight`.
+            let state = &mut *state;
             state.outbox.remove(Kind::Meta, &sent, true, now);
             state.outbox.remove(Kind::Meta, &failed, false, now);
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            let request = state.companion.as_ref().and_then(|c| {
-                batches(&request_head(c), &entries, 1)
-                    .pop()
-                    .map(|(body, ids)| (c.url.clone(), body, ids))
-            });
-            if let Some((_, _, ids)) = &request {
-                state.in_flight = ids.clone();
+            let mut request = None;
+            if let Some(companion) = &state.companion {
+                if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
+                    request = Some((companion.url.clone(), body));
+                    state.in_flight = ids;
+                }
             }
             (request, hold_until)
         };
         match (request, hold_until) {
-            (Some((url, body, _)), _) => js::post(&url, &body, self.on_answer.as_ref()),
+            (Some((url, body)), _) => {
+                js::send(&url, &body, self.on_answer.as_ref());
+            }
             (None, Some(until)) => {
                 self.release();
                 self.schedule(until - now);
@@ -308,8 +316,7 @@ impl Delivery {
         let text = text.as_string().unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
-        let status: u16 = status.parse().unwrap_or(0);
-        let result = outcome(status);
+        let result = outcome(status_code(status));
         {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
@@ -370,12 +377,9 @@ impl Delivery {
         };
         state.busy = false;
         let release = core::mem::replace(&mut state.release, JsValue::UNDEFINED);
-        match release.dyn_ref::<Function>() {
-            Some(release) => drop(release.call1(&JsValue::UNDEFINED, &JsValue::UNDEFINED)),
-            None => {
-                let tab = state.tab.clone();
-                state.outbox.release(&tab, js::date_now());
-            }
+        if !call_if_function(&release) {
+            let State { outbox, tab, .. } = &mut *state;
+            outbox.release(tab, js::date_now());
         }
     }
 
@@ -393,7 +397,7 @@ impl Delivery {
         for_companion(&state.awaiting_tag, &mut entries, None);
         drop(state);
         for (body, _) in batches(&request_head(&companion), &entries, usize::MAX) {
-            if !js::beacon(&companion.url, &body) {
+            if !js::send(&companion.url, &body, &JsValue::UNDEFINED) {
                 break;
             }
         }
@@ -404,6 +408,31 @@ impl Drop for Delivery {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// An HTTP status as `send` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
+/// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
+fn status_code(text: &str) -> u16 {
+    let mut status: u16 = 0;
+    for byte in text.bytes() {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return 0;
+        }
+        status = match status
+            .checked_mul(10)
+            .and_then(|s| s.checked_add(u16::from(digit)))
+        {
+            Some(status) => status,
+            None => return 0,
+        };
+    }
+    status
+}
+
+/// Calls `function()` when it is a function (ours, from src/web/js.rs); whether it was one.
+fn call_if_function(function: &JsValue) -> bool {
+    js::invoke(function, &JsValue::UNDEFINED, "")
 }
 
 /// The entries to send to the companion now, and when to look again at those held back. A copy
@@ -443,19 +472,7 @@ fn request_head(companion: &Companion) -> String {
         &companion.site,
         &companion.key,
         &super::current_identity(),
-        &page_url(),
-        &user_agent(),
+        &js::text("location", "href"),
+        &js::text("navigator", "userAgent"),
     )
-}
-
-fn page_url() -> String {
-    js::get(&js::global("location"), "href")
-        .as_string()
-        .unwrap_or_default()
-}
-
-fn user_agent() -> String {
-    js::get(&js::global("navigator"), "userAgent")
-        .as_string()
-        .unwrap_or_default()
 }

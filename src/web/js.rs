@@ -1,33 +1,88 @@
 //! The JavaScript the module calls, bound directly (no js-sys or web-sys: those crates bring
 //! kilobytes of glue and table entries this module never uses). Every call that can throw is
-//! bound with `catch` and returns `Result`.
+//! bound with `catch` and returns `Result`, or is a helper below that catches in JavaScript.
+//! Work that takes several JS calls (gtag's `dataLayer` fallback, reading a page property) is
+//! one helper here: each import costs glue and wasm, and JS does such steps in fewer bytes.
 
 use wasm_bindgen::prelude::*;
 
+use crate::prelude::*;
+
 #[wasm_bindgen(inline_js = "
-export function globalObject() { return globalThis; }
-export function toArguments(list) { return (function () { return arguments; }).apply(null, list); }
 const G = globalThis;
 const safe = (f) => (v) => { try { f(v); } catch (e) {} };
-export function storageGet(key) { try { const v = G.localStorage.getItem(key); return v === null ? '' : v; } catch (e) {} }
-export function storageSet(key, value) { try { const s = G.localStorage; if (value) s.setItem(key, value); else s.removeItem(key); return true; } catch (e) { return false; } }
-export function post(url, body, done) {
+export function global(key) { try { return G[key]; } catch (e) {} }
+const threw = (what, e) => {
+  let m;
+  try { m = e.message; } catch (_) {}
+  return what + ' threw: ' + (typeof m === 'string' ? m : typeof e === 'string' ? e : 'an exception');
+};
+const call = (f, json, what) => {
+  let args;
+  try { args = JSON.parse(json); } catch (e) { return threw('JSON.parse', e); }
+  if (typeof f === 'function') {
+    try { Reflect.apply(f, undefined, args); } catch (e) { return threw(what, e); }
+    return;
+  }
+  let layer = global('dataLayer');
+  if (layer == null) {
+    layer = [];
+    try { Reflect.set(G, 'dataLayer', layer); } catch (e) { return threw('creating window.dataLayer', e); }
+  }
+  let push;
+  try { push = layer.push; } catch (e) {}
+  if (typeof push !== 'function') return 'window.dataLayer has no push(): it is not an array or a GTM data layer';
+  try { push.call(layer, (function () { return arguments; }).apply(null, args)); } catch (e) { return threw('dataLayer.push', e); }
+};
+export function gtag(json) { return call(global('gtag'), json, 'gtag'); }
+export function fbq(json, required) {
+  const f = global('fbq');
+  if (typeof f === 'function') return call(f, json, 'fbq');
+  if (required) return `window.fbq is not defined: load Meta's Pixel base code on the page`;
+}
+export function get(object, key) {
+  try { if (object !== null && (typeof object === 'object' || typeof object === 'function')) return Reflect.get(object, key); } catch (e) {}
+}
+export function storage(key, value) {
+  try {
+    const s = G.localStorage;
+    if (value === undefined) { const v = s.getItem(key); return v === null ? '' : v; }
+    if (value) s.setItem(key, value); else s.removeItem(key);
+    return true;
+  } catch (e) {}
+}
+export function send(url, body, done) {
+  const type = 'text/plain;charset=UTF-8';
+  if (!done) { try { return G.navigator.sendBeacon(url, new Blob([body], { type })); } catch (e) { return false; } }
   done = safe(done);
   try {
-    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
+    fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': type }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
       .then((r) => done(r.status + ' ' + (r.headers.get('Retry-After') || '')), () => done('0'));
   } catch (e) { Promise.resolve('0').then(done); }
 }
-export function beacon(url, body) { try { return G.navigator.sendBeacon(url, new Blob([body], { type: 'text/plain;charset=UTF-8' })); } catch (e) { return false; } }
 export function lock(name, run) {
   try {
-    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : null); if (!held) release(); })).catch(() => {});
+    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : false); if (!held) release(); })).catch(() => {});
     return true;
   } catch (e) { return false; }
 }
 export function later(run, ms) { const t = setTimeout(safe(run), ms); if (t && t.unref) t.unref(); return t; }
 export function cancel(t) { clearTimeout(t); }
 export function tagsLive() { const d = G.dataLayer; return !!d && typeof d.push === 'function' && d.push !== Array.prototype.push; }
+export function onMessage(run) {
+  const W = global('window');
+  if (!W || typeof W !== 'object') return;
+  try { W.addEventListener('message', run); } catch (e) { return false; }
+  return () => { try { W.removeEventListener('message', run); } catch (e) {} };
+}
+export function parse(json) { try { return JSON.parse(json); } catch (e) { return null; } }
+export function stringify(value) { try { return JSON.stringify(value); } catch (e) { return false; } }
+export function invoke(f, arg, label) {
+  if (typeof f !== 'function') return false;
+  try { f.call(undefined, arg); } catch (e) { if (label) console.error(label, e); }
+  return true;
+}
+export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
 export function onExit(run) {
   const D = G.document;
   if (!D || !G.addEventListener) return null;
@@ -37,33 +92,36 @@ export function onExit(run) {
 }
 ")]
 extern "C" {
-    /// `globalThis`: the window on a page, the global object in workers and Node.
-    #[wasm_bindgen(js_name = globalObject)]
-    pub fn global_object() -> JsValue;
+    /// `globalThis[key]` (`globalThis`: the window on a page, the global object in workers and
+    /// Node), or `undefined` (also when a getter throws).
+    pub fn global(key: &str) -> JsValue;
 
-    /// An `arguments` object holding the items of `list`: what gtag pushes onto `dataLayer`,
-    /// and what gtag.js and Google Tag Manager read as a command (an array is not read as one).
-    #[wasm_bindgen(js_name = toArguments)]
-    pub fn to_arguments(list: &JsValue) -> JsValue;
+    /// `object[key]`, or `undefined` (also when `object` is not an object, or a getter throws).
+    pub fn get(object: &JsValue, key: &str) -> JsValue;
 
-    /// `localStorage.getItem(key)` (`""` when absent), or `undefined` when storage is
-    /// missing, disabled or throws.
-    #[wasm_bindgen(js_name = storageGet)]
-    pub fn storage_get(key: &str) -> JsValue;
+    /// `gtag(...args)` with the arguments as JSON, or, when the page has no gtag, the same
+    /// arguments pushed onto `window.dataLayer` (created when absent) as an `arguments` object:
+    /// what gtag itself does (gtag.js and Google Tag Manager read an `arguments` object as a
+    /// command, not an array), so both read it. The failure's sentence, or `undefined`.
+    pub fn gtag(arguments_json: &str) -> JsValue;
 
-    /// `localStorage.setItem(key, value)` (`removeItem` for `""`); `false` when it threw.
-    #[wasm_bindgen(js_name = storageSet)]
-    pub fn storage_set(key: &str, value: &str) -> bool;
+    /// `fbq(...args)` with the arguments as JSON, when the page has fbq. The failure's
+    /// sentence, or `undefined`; a missing fbq is a failure only when `required`.
+    pub fn fbq(arguments_json: &str, required: bool) -> JsValue;
 
-    /// `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at most; calls
-    /// `done("<status> <Retry-After>")` later (`"0"` for a network error), never at once.
-    pub fn post(url: &str, body: &str, done: &JsValue);
+    /// Without `value`: `localStorage.getItem(key)` (`""` when absent). With one:
+    /// `localStorage.setItem(key, value)` (`removeItem` for `""`), then `true`. `undefined`
+    /// when storage is missing, disabled or throws. (One import for both directions.)
+    pub fn storage(key: &str, value: Option<&str>) -> JsValue;
 
-    /// `navigator.sendBeacon(url, <text/plain blob>)`: whether the browser queued it.
-    pub fn beacon(url: &str, body: &str) -> bool;
+    /// With `done`: `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at
+    /// most, then `done("<status> <Retry-After>")` later (`"0"` for a network error), never at
+    /// once. Without (`undefined`): `navigator.sendBeacon(url, <text/plain blob>)`, and
+    /// whether the browser queued it. (One import for both ways of sending.)
+    pub fn send(url: &str, body: &str, done: &JsValue) -> bool;
 
     /// `navigator.locks.request(name, {ifAvailable: true}, …)`: later calls `run(release)`
-    /// holding the lock until `release()` is called, or `run(null)` when another tab holds it.
+    /// holding the lock until `release()` is called, or `run(false)` when another tab holds it.
     /// `false` where there are no Web Locks.
     pub fn lock(name: &str, run: &JsValue) -> bool;
 
@@ -79,6 +137,30 @@ extern "C" {
     #[wasm_bindgen(js_name = tagsLive)]
     pub fn tags_live() -> bool;
 
+    /// Adds `run` as the window's `message` listener; returns the function that removes it,
+    /// `undefined` where there is no window, or `false` when `addEventListener` threw.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(run: &JsValue) -> JsValue;
+
+    /// `JSON.parse(text)`, or `null` when it throws.
+    #[wasm_bindgen(js_name = parse)]
+    pub fn json_parse_or_null(text: &str) -> JsValue;
+
+    /// `JSON.stringify(value)`: a string, `undefined` for values JSON has no form for, or
+    /// `false` when it threw.
+    #[wasm_bindgen(js_name = stringify)]
+    pub fn json_stringify_or_false(value: &JsValue) -> JsValue;
+
+    /// `function.call(undefined, argument)` when `function` is a function (whether it is one);
+    /// what it throws goes to `console.error(label, error)`, or nowhere for `""`. (Catching in
+    /// JavaScript spares every caller the exception-passing glue of a `catch` import.)
+    pub fn invoke(function: &JsValue, argument: &JsValue, label: &str) -> bool;
+
+    /// `console.info` (`level` 0), `console.warn` (1) or `console.error` (2) of `(line, detail)`:
+    /// one import for the three.
+    #[wasm_bindgen(js_name = log)]
+    fn console_log(level: u32, line: &str, detail: &JsValue);
+
     /// Calls `run()` on `pagehide` and on `visibilitychange` to hidden; returns the function
     /// that removes both listeners, or `null` where there is no page.
     #[wasm_bindgen(js_name = onExit)]
@@ -87,41 +169,14 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `JSON.parse(text)`.
+    /// `JSON.parse(text)` (the connect build).
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
 
-    /// `JSON.stringify(value)`: a string, or `undefined` for values JSON has no form for.
+    /// `JSON.stringify(value)`: a string, or `undefined` for values JSON has no form for (the
+    /// connect build).
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
     pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// `Reflect.get(target, key)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
-    pub fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
-
-    /// `Reflect.set(target, key, value)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
-    pub fn reflect_set(target: &JsValue, key: &str, value: &JsValue) -> Result<bool, JsValue>;
-
-    /// `Reflect.apply(function, thisArgument, argumentsList)`.
-    #[wasm_bindgen(js_namespace = Reflect, js_name = apply, catch)]
-    pub fn reflect_apply(
-        function: &JsValue,
-        this: &JsValue,
-        arguments: &JsValue,
-    ) -> Result<JsValue, JsValue>;
-
-    /// `console.info(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = info)]
-    pub fn console_info(line: &str, detail: &JsValue);
-
-    /// `console.warn(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = warn)]
-    pub fn console_warn(line: &str, detail: &JsValue);
-
-    /// `console.error(line, detail)`.
-    #[wasm_bindgen(js_namespace = console, js_name = error)]
-    pub fn console_error(line: &str, detail: &JsValue);
 
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
@@ -134,55 +189,31 @@ extern "C" {
     /// A function value.
     pub type Function;
 
-    /// `function.call(thisArgument, argument)`.
+    /// `function.call(thisArgument, argument)` (the connect build).
     #[wasm_bindgen(method, catch, js_name = call)]
     pub fn call1(
         this: &Function,
         this_argument: &JsValue,
         argument: &JsValue,
     ) -> Result<JsValue, JsValue>;
-
-    /// An object that dispatches events (the window).
-    pub type EventTarget;
-
-    /// `target.addEventListener(type, listener)`.
-    #[wasm_bindgen(method, catch, js_name = addEventListener)]
-    pub fn add_event_listener(
-        this: &EventTarget,
-        kind: &str,
-        listener: &JsValue,
-    ) -> Result<(), JsValue>;
-
-    /// `target.removeEventListener(type, listener)`.
-    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
-    pub fn remove_event_listener(
-        this: &EventTarget,
-        kind: &str,
-        listener: &JsValue,
-    ) -> Result<(), JsValue>;
-
-    /// A window `message` event.
-    pub type MessageEvent;
-
-    /// `event.origin`: the sender's origin (a string on real message events).
-    #[wasm_bindgen(method, getter)]
-    pub fn origin(this: &MessageEvent) -> JsValue;
-
-    /// `event.data`: what the sender posted.
-    #[wasm_bindgen(method, getter)]
-    pub fn data(this: &MessageEvent) -> JsValue;
 }
 
-/// `globalThis[key]`, or `undefined`.
-pub fn global(key: &str) -> JsValue {
-    reflect_get(&global_object(), key).unwrap_or(JsValue::UNDEFINED)
+/// `console.info(line, detail)`.
+pub fn console_info(line: &str, detail: &JsValue) {
+    console_log(0, line, detail);
 }
 
-/// `object[key]`, or `undefined` (also when `object` is not an object).
-pub fn get(object: &JsValue, key: &str) -> JsValue {
-    if object.is_object() || object.is_function() {
-        reflect_get(object, key).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
+/// `console.warn(line, detail)`.
+pub fn console_warn(line: &str, detail: &JsValue) {
+    console_log(1, line, detail);
+}
+
+/// `console.error(line, detail)`.
+pub fn console_error(line: &str, detail: &JsValue) {
+    console_log(2, line, detail);
+}
+
+/// `globalThis[name][key]` when it is a string (`document.cookie`, `location.href`…), or `""`.
+pub fn text(name: &str, key: &str) -> String {
+    get(&global(name), key).as_string().unwrap_or_default()
 }

@@ -21,12 +21,8 @@ pub fn start() {
 
 /// Reads `document.cookie` and `location.search` (outside a page there is no identity).
 fn current_identity() -> crate::identity::Identity {
-    let cookies = js::get(&js::global("document"), "cookie")
-        .as_string()
-        .unwrap_or_default();
-    let search = js::get(&js::global("location"), "search")
-        .as_string()
-        .unwrap_or_default();
+    let cookies = js::text("document", "cookie");
+    let search = js::text("location", "search");
     let mut query = search.as_str();
     while let Some(rest) = query.strip_prefix("?") {
         query = rest;

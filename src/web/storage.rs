@@ -12,10 +12,10 @@ pub struct LocalStore;
 
 impl Store for LocalStore {
     fn read(&mut self) -> Option<String> {
-        js::storage_get(STORAGE_KEY).as_string()
+        js::storage(STORAGE_KEY, None).as_string()
     }
 
     fn write(&mut self, text: &str) -> bool {
-        js::storage_set(STORAGE_KEY, text)
+        !js::storage(STORAGE_KEY, Some(text)).is_null_or_undefined()
     }
 }
