@@ -86,8 +86,8 @@ impl Entry {
         out
     }
 
-    fn from_line(line: &str) -> Option<Entry> {
-        let value = json::parse(line, "outbox").ok()?;
+    /// The entry a parsed line holds, when it is one.
+    fn from_value(value: &Value) -> Option<Entry> {
         let kind = match value.get("k")?.as_str()? {
             "c" => Kind::Companion,
             "m" => Kind::Meta,
@@ -143,17 +143,15 @@ impl Doc {
         for line in
             crate::text::split_byte(text, b'\n').filter(|l| !crate::text::trim(l).is_empty())
         {
-            if line.starts_with("{\"v\":") {
-                if let Ok(header) = json::parse(line, "outbox") {
-                    let by = header.get("claimed_by").and_then(Value::as_str);
-                    if let (Some(by), Some(Value::Number(until))) = (by, header.get("claim_until"))
-                    {
-                        doc.claim = Some((by.to_string(), *until));
-                    }
-                    continue;
+            let value = json::parse(line, "outbox").ok();
+            if let Some(header) = value.as_ref().filter(|_| line.starts_with("{\"v\":")) {
+                let by = header.get("claimed_by").and_then(Value::as_str);
+                if let (Some(by), Some(Value::Number(until))) = (by, header.get("claim_until")) {
+                    doc.claim = Some((by.to_string(), *until));
                 }
+                continue;
             }
-            match Entry::from_line(line) {
+            match value.as_ref().and_then(Entry::from_value) {
                 Some(entry) if !doc.has(entry.kind, &entry.id) => doc.entries.push(entry),
                 Some(_) => {}
                 None => *dropped += 1,
@@ -241,12 +239,17 @@ impl<S: Store> Outbox<S> {
         };
         let result = change(&mut doc);
         let before = doc.entries.len();
-        doc.entries
-            .retain(|e| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS);
-        let mut bytes: usize = doc.entries.iter().map(|e| e.line().len() + 1).sum();
-        let mut count = doc.entries.len();
-        // The oldest go first while over either bound.
+        let fresh = |e: &Entry| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS;
+        let (mut count, mut bytes) = (0, 0);
+        for e in doc.entries.iter().filter(|e| fresh(e)) {
+            count += 1;
+            bytes += e.line().len() + 1;
+        }
+        // Stale entries go; then the oldest go first while over either bound.
         doc.entries.retain(|e| {
+            if !fresh(e) {
+                return false;
+            }
             let evict = count > MAX_ENTRIES || bytes > MAX_BYTES;
             if evict {
                 count -= 1;

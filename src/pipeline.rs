@@ -9,7 +9,7 @@ use crate::check::check;
 use crate::config::Config;
 use crate::consent::{Consent, Gate, MAX_WAITING};
 use crate::event::{CheckedEvent, Problem, Rule, Source};
-use crate::flatten::{flatten, Scalar};
+use crate::flatten::flatten;
 use crate::ga4::{to_ga4, Ga4Event};
 use crate::meta::{to_meta, MetaEvent};
 use crate::stats::Stats;
@@ -262,9 +262,8 @@ impl Pipeline {
     fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent) {
         let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
             Some(id) => id,
-            None => match repeat_key(event) {
-                Some(key) => crate::text::split_once_byte(&key, 0)
-                    .map_or(key.clone(), |(_, id)| id.to_string()),
+            None => match own_event_id(event) {
+                Some(id) => id,
                 None => match self.hooks.mint_id {
                     Some(mint) => mint(&event.name),
                     None => {
@@ -552,21 +551,22 @@ fn drop_oldest<T>(queue: &mut Vec<T>) {
     queue.pop();
 }
 
-/// `name` + event id, for events that carry an `event_id`.
-fn repeat_key(event: &CheckedEvent) -> Option<String> {
-    let id = match event.params.get("event_id")? {
-        Value::String(s) if !s.is_empty() => Scalar::Str(s.clone()),
-        Value::Number(n) => Scalar::Num(*n),
-        _ => return None,
-    };
-    let mut key = event.name.clone();
-    key.push('\u{0}');
-    match id {
-        Scalar::Str(s) => key.push_str(&s),
-        Scalar::Num(n) => crate::text::push_number(&mut key, n),
-        Scalar::Bool(_) => {}
+/// The event's own `event_id` as text, when it has a non-empty string or a number there.
+fn own_event_id(event: &CheckedEvent) -> Option<String> {
+    match event.params.get("event_id")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => {
+            let mut id = String::new();
+            crate::text::push_number(&mut id, *n);
+            Some(id)
+        }
+        _ => None,
     }
-    Some(key)
+}
+
+/// `name` + NUL + event id, for events that carry an `event_id`.
+fn repeat_key(event: &CheckedEvent) -> Option<String> {
+    Some(concat(&[&event.name, "\u{0}", &own_event_id(event)?]))
 }
 
 #[cfg(test)]
@@ -728,6 +728,7 @@ mod tests {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties {
     use super::*;
+    use crate::flatten::Scalar;
     use crate::origin::Allowlist;
     use proptest::prelude::*;
 
