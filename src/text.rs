@@ -21,7 +21,13 @@ fn push_digits(out: &mut String, n: u64, width: u32) {
 /// How many characters `s` has (counting UTF-8 lead bytes; `chars().count()` pulls in a
 /// large vectorised routine).
 pub fn char_count(s: &str) -> usize {
-    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
+    let mut count = 0;
+    for &b in s.as_bytes() {
+        if b & 0xC0 != 0x80 {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// The decimal digits of `n` as a new string.
@@ -105,8 +111,8 @@ pub fn snake_case(key: &str) -> String {
 
 /// The first `max` characters of `s` when it is longer than that; `None` when it fits.
 pub fn cut_chars(s: &str, max: usize) -> Option<String> {
-    let mut chars = 0;
-    for (byte, b) in s.bytes().enumerate() {
+    let (mut chars, mut byte) = (0, 0);
+    for &b in s.as_bytes() {
         // A character starts at every byte that is not a UTF-8 continuation byte.
         if b & 0xC0 != 0x80 {
             if chars == max {
@@ -114,6 +120,7 @@ pub fn cut_chars(s: &str, max: usize) -> Option<String> {
             }
             chars += 1;
         }
+        byte += 1;
     }
     None
 }
@@ -136,19 +143,32 @@ pub fn quoted(s: &str) -> String {
 /// `s` split at the first `sep` (an ASCII byte), without it. (str's char-pattern methods
 /// bring memchr and slice-index panic formatting into the wasm; these byte loops do not.)
 pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
+    // A plain loop: `position` kept its iterator in linear memory (a larger function).
+    let mut at = 0;
+    while let Some(&b) = s.as_bytes().get(at) {
+        if b == sep {
+            return Some((s.get(..at)?, s.get(at + 1..)?));
+        }
+        at += 1;
+    }
+    None
 }
 
 /// `s` split at the last `sep` (an ASCII byte), without it.
 pub fn rsplit_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().rposition(|b| b == sep)?;
+    let mut at = s.len();
+    loop {
+        at = at.checked_sub(1)?;
+        if s.as_bytes().get(at) == Some(&sep) {
+            break;
+        }
+    }
     Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
 /// Whether `s` contains the ASCII byte `b`.
 pub fn has_byte(s: &str, b: u8) -> bool {
-    s.bytes().any(|c| c == b)
+    split_once_byte(s, b).is_some()
 }
 
 /// The pieces of `s` between the `sep`s (an ASCII byte), as `s.split(sep)` gives them.
@@ -197,7 +217,11 @@ pub fn trim(s: &str) -> &str {
 
 /// Joins parts into one string.
 pub fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    let mut len = 0;
+    for p in parts {
+        len += p.len();
+    }
+    let mut out = String::with_capacity(len);
     for p in parts {
         out.push_str(p);
     }
