@@ -102,7 +102,12 @@ pub fn normalise_email(email: &str) -> Option<String> {
 
 /// The normalised phone: its digits only; `None` when it has none.
 pub fn normalise_phone(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let mut digits = String::new();
+    for &b in phone.as_bytes() {
+        if b.is_ascii_digit() {
+            digits.push(char::from(b));
+        }
+    }
     (!digits.is_empty()).then_some(digits)
 }
 

@@ -8,10 +8,13 @@ use crate::text::{push_u64, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER}
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    split_byte(cookies, b';').find_map(|pair| {
-        let (key, value) = split_once_byte(pair, b'=')?;
-        (trim(key) == name).then(|| trim(value))
-    })
+    for pair in split_byte(cookies, b';') {
+        match split_once_byte(pair, b'=') {
+            Some((key, value)) if trim(key) == name => return Some(trim(value)),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn is_digits(s: &str, min: usize, max: usize) -> bool {
