@@ -335,8 +335,8 @@ impl Pipeline {
                 Destination::Ga4 => "analytics_storage",
                 Destination::Meta => "ad_storage",
             };
-            match gate {
-                Gate::Send => {}
+            let why = match gate {
+                Gate::Send => continue,
                 Gate::Wait => {
                     // Copied only here: the verdict keeps showing what will be sent.
                     let held = match destination {
@@ -350,10 +350,7 @@ impl Pipeline {
                     }
                     self.waiting.push(held);
                     verdict.waiting.push(destination);
-                    let why = concat(&["waits in memory for the visitor's consent (", signal, ")"]);
-                    verdict
-                        .warnings
-                        .push(Problem::new(destination.code(), Rule::Consent, &why));
+                    "waits in memory for the visitor's consent ("
                 }
                 Gate::Drop => {
                     self.stats.consent_dropped += 1;
@@ -361,12 +358,13 @@ impl Pipeline {
                         Destination::Ga4 => verdict.ga4 = None,
                         Destination::Meta => verdict.meta = None,
                     }
-                    let why = concat(&["not sent: consent denied (", signal, ")"]);
-                    verdict
-                        .warnings
-                        .push(Problem::new(destination.code(), Rule::Consent, &why));
+                    "not sent: consent denied ("
                 }
-            }
+            };
+            let why = concat(&[why, signal, ")"]);
+            verdict
+                .warnings
+                .push(Problem::new(destination.code(), Rule::Consent, &why));
         }
     }
 
@@ -410,38 +408,29 @@ impl Pipeline {
                 return self.reject(verdict);
             }
         };
-        let Value::Object(mut entries) = data else {
-            self.stats.ignored_shape += 1;
-            verdict.problems.push(Problem::type_mismatch(
-                "data",
-                "an object {action, params}",
-                &data,
-            ));
-            return self.ignore(verdict);
-        };
-        let mut take = |key: &str| {
-            entries
-                .iter()
-                .position(|(k, _)| k == key)
-                .map_or(Value::Null, |i| entries.swap_remove(i).1)
-        };
-        let (action, params) = (take("action"), take("params"));
-        let shape_problem = match (&action, &params) {
-            (Value::String(_), Value::Null | Value::Object(_)) => None,
-            (Value::String(_), other) => {
-                Some(Problem::type_mismatch("data.params", "an object", other))
+        let problem = match data {
+            Value::Object(mut entries) => {
+                let mut take = |key: &str| {
+                    entries
+                        .iter()
+                        .position(|(k, _)| k == key)
+                        .map_or(Value::Null, |i| entries.swap_remove(i).1)
+                };
+                match (take("action"), take("params")) {
+                    (Value::String(name), params @ (Value::Null | Value::Object(_))) => {
+                        return self.evaluate(verdict, name, Ok(params));
+                    }
+                    (Value::String(_), other) => {
+                        Problem::type_mismatch("data.params", "an object", &other)
+                    }
+                    (other, _) => Problem::type_mismatch("data.action", "a string", &other),
+                }
             }
-            (other, _) => Some(Problem::type_mismatch("data.action", "a string", other)),
+            other => Problem::type_mismatch("data", "an object {action, params}", &other),
         };
-        if let Some(problem) = shape_problem {
-            self.stats.ignored_shape += 1;
-            verdict.problems.push(problem);
-            return self.ignore(verdict);
-        }
-        match action {
-            Value::String(name) => self.evaluate(verdict, name, Ok(params)),
-            _ => self.ignore(verdict),
-        }
+        self.stats.ignored_shape += 1;
+        verdict.problems.push(problem);
+        self.ignore(verdict)
     }
 
     /// Records what became of the call to `destination` for an accepted event.
