@@ -216,11 +216,11 @@ impl Pipeline {
     /// (call after [`Pipeline::update_consent`]); those consent no longer allows are dropped.
     pub fn released_collect(&mut self) -> Vec<Draft> {
         let mut ready = Vec::new();
-        for draft in core::mem::take(&mut self.waiting_collect) {
-            match self.resolve(draft) {
-                (Gate::Send, Some(draft)) => ready.push(draft),
-                (Gate::Wait, Some(draft)) => self.waiting_collect.push(draft),
-                _ => {}
+        for mut draft in core::mem::take(&mut self.waiting_collect) {
+            match self.resolve(&mut draft) {
+                Gate::Send => ready.push(draft),
+                Gate::Wait => self.waiting_collect.push(draft),
+                Gate::Drop => {}
             }
         }
         ready
@@ -231,9 +231,10 @@ impl Pipeline {
         self.consent.user_data_granted()
     }
 
-    /// A companion copy by the consent state: `Send` with the allowed forms, `Wait` (kept
-    /// whole) while a form's signal is undecided, `Drop` when no form is allowed.
-    fn resolve(&self, mut draft: Draft) -> (Gate, Option<Draft>) {
+    /// A companion copy by the consent state: `Send` with the allowed forms (the others are
+    /// removed), `Wait` (kept whole) while a form's signal is undecided, `Drop` when no form
+    /// is allowed.
+    fn resolve(&self, draft: &mut Draft) -> Gate {
         let ga4 = draft
             .ga4
             .as_ref()
@@ -243,7 +244,7 @@ impl Pipeline {
             .as_ref()
             .map(|_| self.consent.companion_gate(Destination::Meta));
         if ga4 == Some(Gate::Wait) || meta == Some(Gate::Wait) {
-            return (Gate::Wait, Some(draft));
+            return Gate::Wait;
         }
         if ga4 != Some(Gate::Send) {
             draft.ga4 = None;
@@ -252,9 +253,9 @@ impl Pipeline {
             draft.meta = None;
         }
         if draft.ga4.is_none() && draft.meta.is_none() {
-            (Gate::Drop, None)
+            Gate::Drop
         } else {
-            (Gate::Send, Some(draft))
+            Gate::Send
         }
     }
 
@@ -274,23 +275,23 @@ impl Pipeline {
                 },
             },
         };
-        let draft = Draft {
+        let mut draft = Draft {
             event_id,
             name: event.name.clone(),
             ga4: verdict.ga4.clone(),
             meta: verdict.meta.clone(),
             time_ms: (self.hooks.now_ms)(),
         };
-        match self.resolve(draft) {
-            (Gate::Send, draft) => verdict.collect = draft,
-            (Gate::Wait, Some(draft)) => {
+        match self.resolve(&mut draft) {
+            Gate::Send => verdict.collect = Some(draft),
+            Gate::Wait => {
                 if self.waiting_collect.len() == MAX_WAITING {
                     drop_oldest(&mut self.waiting_collect);
                 }
                 self.waiting_collect.push(draft);
                 verdict.collect_waiting = true;
             }
-            _ => {}
+            Gate::Drop => {}
         }
     }
 
