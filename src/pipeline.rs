@@ -375,14 +375,15 @@ impl Pipeline {
         self.stats.received += 1;
         let mut verdict = Verdict::new(Source::Track, None);
         match name {
-            Value::String(name) => self.evaluate(verdict, name, params),
+            Value::String(name) => self.evaluate(&mut verdict, name, params),
             other => {
                 verdict
                     .problems
                     .push(Problem::type_mismatch("name", "a string", &other));
-                self.reject(verdict)
+                self.reject()
             }
         }
+        verdict
     }
 
     /// A window message from `origin`; `read` turns its data into a value and is called only
@@ -400,13 +401,15 @@ impl Pipeline {
             verdict
                 .problems
                 .push(Problem::new("origin", Rule::Origin, &why));
-            return self.ignore(verdict);
+            self.ignore(&mut verdict);
+            return verdict;
         }
         let data = match read() {
             Ok(data) => data,
             Err(problem) => {
                 verdict.problems.push(problem);
-                return self.reject(verdict);
+                self.reject();
+                return verdict;
             }
         };
         let problem = match data {
@@ -419,7 +422,8 @@ impl Pipeline {
                 };
                 match (take("action"), take("params")) {
                     (Value::String(name), params @ (Value::Null | Value::Object(_))) => {
-                        return self.evaluate(verdict, name, Ok(params));
+                        self.evaluate(&mut verdict, name, Ok(params));
+                        return verdict;
                     }
                     (Value::String(_), other) => {
                         Problem::type_mismatch("data.params", "an object", &other)
@@ -431,7 +435,8 @@ impl Pipeline {
         };
         self.stats.ignored_shape += 1;
         verdict.problems.push(problem);
-        self.ignore(verdict)
+        self.ignore(&mut verdict);
+        verdict
     }
 
     /// Records what became of the call to `destination` for an accepted event.
@@ -452,18 +457,14 @@ impl Pipeline {
         }
     }
 
-    fn evaluate(
-        &mut self,
-        mut verdict: Verdict,
-        name: String,
-        params: Result<Value, Problem>,
-    ) -> Verdict {
+    /// Checks, de-duplicates and maps an event into `verdict`.
+    fn evaluate(&mut self, verdict: &mut Verdict, name: String, params: Result<Value, Problem>) {
         let params = match params {
             Ok(params) => params,
             Err(problem) => {
                 verdict.name = Some(name);
                 verdict.problems.push(problem);
-                return self.reject(verdict);
+                return self.reject();
             }
         };
         let checked = check(&name, params, self.config.strict);
@@ -471,7 +472,7 @@ impl Pipeline {
         verdict.warnings = checked.warnings;
         let Some(event) = checked.event else {
             verdict.problems = checked.problems;
-            return self.reject(verdict);
+            return self.reject();
         };
         if let Some(key) = repeat_key(&event) {
             if self.recent.contains(&key) {
@@ -508,23 +509,20 @@ impl Pipeline {
             }
         }
         self.stats.accepted += 1;
-        self.apply_consent(&mut verdict);
+        self.apply_consent(verdict);
         if self.config.companion.is_some() {
-            self.collect(&mut verdict, &event);
+            self.collect(verdict, &event);
         }
         verdict.event = Some(event);
-        verdict
     }
 
-    fn reject(&mut self, verdict: Verdict) -> Verdict {
+    fn reject(&mut self) {
         self.stats.rejected += 1;
-        verdict
     }
 
-    fn ignore(&mut self, mut verdict: Verdict) -> Verdict {
+    fn ignore(&mut self, verdict: &mut Verdict) {
         self.stats.ignored += 1;
         verdict.ignored = true;
-        verdict
     }
 }
 
