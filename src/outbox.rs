@@ -76,14 +76,19 @@ pub struct Entry {
 
 impl Entry {
     fn line(&self) -> String {
-        let mut out = String::with_capacity(self.json.len() + self.id.len() + 40);
-        let mut object = Object::open(&mut out);
+        let mut out = String::new();
+        self.push_line(&mut out);
+        out
+    }
+
+    /// Appends the entry's stored line.
+    fn push_line(&self, out: &mut String) {
+        let mut object = Object::open(out);
         object.str("k", self.kind.code());
         object.str("id", &self.id);
         object.num("t", self.time_ms);
         object.key("j").push_str(&self.json);
         object.close();
-        out
     }
 
     /// The entry a parsed line holds, when it is one.
@@ -140,9 +145,10 @@ struct Doc {
 impl Doc {
     fn parse(text: &str, dropped: &mut u32) -> Doc {
         let mut doc = Doc::default();
-        for line in
-            crate::text::split_byte(text, b'\n').filter(|l| !crate::text::trim(l).is_empty())
-        {
+        for line in crate::text::split_byte(text, b'\n') {
+            if crate::text::trim(line).is_empty() {
+                continue;
+            }
             let value = json::parse(line, "outbox").ok();
             if let Some(header) = value.as_ref().filter(|_| line.starts_with("{\"v\":")) {
                 let by = header.get("claimed_by").and_then(Value::as_str);
@@ -174,7 +180,7 @@ impl Doc {
         out.push('}');
         for entry in &self.entries {
             out.push('\n');
-            out.push_str(&entry.line());
+            entry.push_line(&mut out);
         }
         out
     }
@@ -241,9 +247,11 @@ impl<S: Store> Outbox<S> {
         let before = doc.entries.len();
         let fresh = |e: &Entry| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS;
         let (mut count, mut bytes) = (0, 0);
-        for e in doc.entries.iter().filter(|e| fresh(e)) {
-            count += 1;
-            bytes += e.line().len() + 1;
+        for e in &doc.entries {
+            if fresh(e) {
+                count += 1;
+                bytes += e.line().len() + 1;
+            }
         }
         // Stale entries go; then the oldest go first while over either bound.
         doc.entries.retain(|e| {
@@ -470,8 +478,14 @@ pub fn batch_head(
     page_url: &str,
     user_agent: &str,
 ) -> String {
-    let printable =
-        |s: &&str, max: usize| s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic());
+    let printable = |s: &&str, max: usize| {
+        for &b in s.as_bytes() {
+            if !b.is_ascii_graphic() {
+                return false;
+            }
+        }
+        s.len() <= max
+    };
     let mut out = String::with_capacity(256);
     let mut object = Object::open(&mut out);
     object.str("site", site);
