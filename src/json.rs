@@ -229,14 +229,32 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         bytes: text.as_bytes(),
         at: 0,
         values: 0,
-        path,
     };
-    let value = parser.value(0)?;
-    parser.skip_space();
-    if parser.at != parser.bytes.len() {
-        return Err(parser.bad("unexpected text after the value"));
-    }
-    Ok(value)
+    let parsed = parser.value(0).and_then(|value| {
+        parser.skip_space();
+        if parser.at != parser.bytes.len() {
+            return Err(bad("unexpected text after the value"));
+        }
+        Ok(value)
+    });
+    // The problem is built here, once: inside the parser a failure is two words.
+    parsed.map_err(|(rule, why)| match rule {
+        Rule::TooLarge => Problem::new(path, rule, why),
+        _ => Problem::new(path, rule, &crate::text::concat(&["not valid JSON: ", why])),
+    })
+}
+
+/// Why parsing failed: the rule and the message's text.
+type Failure = (Rule, &'static str);
+
+/// Text that is not valid JSON.
+fn bad(why: &'static str) -> Failure {
+    (Rule::Unsupported, why)
+}
+
+/// Valid JSON beyond the limits.
+fn too_large(why: &'static str) -> Failure {
+    (Rule::TooLarge, why)
 }
 
 struct Parser<'a> {
@@ -244,22 +262,9 @@ struct Parser<'a> {
     bytes: &'a [u8],
     at: usize,
     values: usize,
-    path: &'a str,
 }
 
 impl Parser<'_> {
-    fn bad(&self, why: &str) -> Problem {
-        Problem::new(
-            self.path,
-            Rule::Unsupported,
-            &crate::text::concat(&["not valid JSON: ", why]),
-        )
-    }
-
-    fn too_large(&self, why: &str) -> Problem {
-        Problem::new(self.path, Rule::TooLarge, why)
-    }
-
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -276,19 +281,19 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Problem> {
+    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Failure> {
         for &expected in word {
             if self.next() != Some(expected) {
-                return Err(self.bad("unknown literal"));
+                return Err(bad("unknown literal"));
             }
         }
         Ok(value)
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, Problem> {
+    fn value(&mut self, depth: usize) -> Result<Value, Failure> {
         self.values += 1;
         if self.values > MAX_VALUES {
-            return Err(self.too_large("the value holds more than 2000 values"));
+            return Err(too_large("the value holds more than 2000 values"));
         }
         self.skip_space();
         match self.peek() {
@@ -298,7 +303,7 @@ impl Parser<'_> {
             Some(b'"') => self.string().map(Value::String),
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
-                Err(self.too_large("nested more than 8 levels deep"))
+                Err(too_large("nested more than 8 levels deep"))
             }
             Some(b'[') => {
                 self.at += 1;
@@ -314,7 +319,7 @@ impl Parser<'_> {
                     match self.next() {
                         Some(b',') => {}
                         Some(b']') => return Ok(Value::Array(items)),
-                        _ => return Err(self.bad("expected , or ] in an array")),
+                        _ => return Err(bad("expected , or ] in an array")),
                     }
                 }
             }
@@ -329,12 +334,12 @@ impl Parser<'_> {
                 loop {
                     self.skip_space();
                     if self.peek() != Some(b'"') {
-                        return Err(self.bad("expected a key"));
+                        return Err(bad("expected a key"));
                     }
                     let key = self.string()?;
                     self.skip_space();
                     if self.next() != Some(b':') {
-                        return Err(self.bad("expected : after a key"));
+                        return Err(bad("expected : after a key"));
                     }
                     let value = self.value(depth + 1)?;
                     entries.push((key, value));
@@ -342,22 +347,22 @@ impl Parser<'_> {
                     match self.next() {
                         Some(b',') => {}
                         Some(b'}') => return Ok(Value::Object(entries)),
-                        _ => return Err(self.bad("expected , or } in an object")),
+                        _ => return Err(bad("expected , or } in an object")),
                     }
                 }
             }
-            _ => Err(self.bad("expected a value")),
+            _ => Err(bad("expected a value")),
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, Problem> {
+    fn hex4(&mut self) -> Result<u32, Failure> {
         let mut n = 0;
         for _ in 0..4 {
             let digit = match self.next() {
                 Some(b @ b'0'..=b'9') => b - b'0',
                 Some(b @ b'a'..=b'f') => b - b'a' + 10,
                 Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.bad("bad \\u escape")),
+                _ => return Err(bad("bad \\u escape")),
             };
             n = n * 16 + u32::from(digit);
         }
@@ -366,7 +371,7 @@ impl Parser<'_> {
 
     /// A string, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
     /// whole characters of valid UTF-8 and the result needs no validation.
-    fn string(&mut self) -> Result<String, Problem> {
+    fn string(&mut self) -> Result<String, Failure> {
         self.at += 1; // the opening quote
         let mut out = String::new();
         loop {
@@ -376,10 +381,10 @@ impl Parser<'_> {
             }
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
-                return Err(self.too_large("a string longer than 8192 bytes"));
+                return Err(too_large("a string longer than 8192 bytes"));
             }
             match self.next() {
-                None => return Err(self.bad("unterminated string")),
+                None => return Err(bad("unterminated string")),
                 Some(b'"') => break,
                 _ => {
                     let c = match self.next() {
@@ -408,7 +413,7 @@ impl Parser<'_> {
                             };
                             char::from_u32(code).unwrap_or('\u{FFFD}')
                         }
-                        _ => return Err(self.bad("bad escape")),
+                        _ => return Err(bad("bad escape")),
                     };
                     out.push(c);
                 }
@@ -417,7 +422,7 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn number(&mut self) -> Result<f64, Problem> {
+    fn number(&mut self) -> Result<f64, Failure> {
         let negative = self.peek() == Some(b'-');
         if negative {
             self.at += 1;
@@ -454,7 +459,7 @@ impl Parser<'_> {
             }
         }
         if !any {
-            return Err(self.bad("a number without digits"));
+            return Err(bad("a number without digits"));
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             self.at += 1;
