@@ -185,6 +185,11 @@ impl Doc {
         out
     }
 
+    /// `Vec::retain` over one `dyn` test: the wasm carries one copy of its loop.
+    fn retain(&mut self, keep: &mut dyn FnMut(&Entry) -> bool) {
+        self.entries.retain(|e| keep(e));
+    }
+
     fn has(&self, kind: Kind, id: &str) -> bool {
         self.entries.iter().any(|e| e.kind == kind && e.id == id)
     }
@@ -254,7 +259,7 @@ impl<S: Store> Outbox<S> {
             }
         }
         // Stale entries go; then the oldest go first while over either bound.
-        doc.entries.retain(|e| {
+        doc.retain(&mut |e| {
             if !fresh(e) {
                 return false;
             }
@@ -318,8 +323,7 @@ impl<S: Store> Outbox<S> {
     pub fn remove(&mut self, kind: Kind, ids: &[String], delivered: bool, now_ms: f64) {
         let removed = self.modify(now_ms, &mut |doc| {
             let before = doc.entries.len();
-            doc.entries
-                .retain(|e| e.kind != kind || !ids.contains(&e.id));
+            doc.retain(&mut |e| e.kind != kind || !ids.contains(&e.id));
             before - doc.entries.len()
         }) as u32;
         if delivered {
