@@ -4,7 +4,9 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_u64, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER};
+use crate::text::{
+    push_u64, rsplit_once_byte, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER,
+};
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
@@ -88,11 +90,8 @@ pub fn fbc_from_click(fbclid: &str, now_ms: f64) -> Option<String> {
 pub fn current_fbc(cookie: Option<&str>, fbclid: Option<&str>, now_ms: f64) -> Option<String> {
     let from_cookie = cookie.and_then(fbc);
     match (from_cookie, fbclid.filter(|id| is_fbclid(id))) {
-        (Some(c), Some(id))
-            if c.ends_with(id)
-                && c.len() > id.len()
-                && c.as_bytes().get(c.len() - id.len() - 1) == Some(&b'.') =>
-        {
+        // Click ids have no `.`: the cookie carries this one when it is its last part.
+        (Some(c), Some(id)) if rsplit_once_byte(&c, b'.').is_some_and(|(_, last)| last == id) => {
             Some(c)
         }
         (_, Some(id)) => fbc_from_click(id, now_ms),
