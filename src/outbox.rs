@@ -525,24 +525,30 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut body = String::new();
     let mut ids: Vec<String> = Vec::new();
-    for entry in entries.iter().filter(|e| e.kind == Kind::Companion) {
-        let full = ids.len() == MAX_BATCH_EVENTS
-            || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES;
+    let mut companion = entries.iter().filter(|e| e.kind == Kind::Companion);
+    // One flush for a full body and for the last one (`entry` is `None` at the end).
+    loop {
+        let entry = companion.next();
+        let full = entry.is_none_or(|entry| {
+            ids.len() == MAX_BATCH_EVENTS
+                || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES
+        });
         if full && !ids.is_empty() {
+            if entry.is_none() && out.len() >= limit {
+                break;
+            }
             out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
             body.clear();
             if out.len() == limit {
-                return out;
+                break;
             }
         }
+        let Some(entry) = entry else { break };
         if !ids.is_empty() {
             body.push(',');
         }
         body.push_str(&entry.json);
         ids.push(entry.id.clone());
-    }
-    if !ids.is_empty() && out.len() < limit {
-        out.push((concat(&[head, &body, "]}"]), ids));
     }
     out
 }
@@ -585,6 +591,66 @@ mod tests {
     }
 
     const NOW: f64 = 1_763_856_000_000.0;
+
+    /// `batches` before its two flushes became one, kept to pin its output.
+    fn reference_batches(
+        head: &str,
+        entries: &[Entry],
+        limit: usize,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        let mut body = String::new();
+        let mut ids: Vec<String> = Vec::new();
+        for entry in entries.iter().filter(|e| e.kind == Kind::Companion) {
+            let full = ids.len() == MAX_BATCH_EVENTS
+                || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES;
+            if full && !ids.is_empty() {
+                out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
+                body.clear();
+                if out.len() == limit {
+                    return out;
+                }
+            }
+            if !ids.is_empty() {
+                body.push(',');
+            }
+            body.push_str(&entry.json);
+            ids.push(entry.id.clone());
+        }
+        if !ids.is_empty() && out.len() < limit {
+            out.push((concat(&[head, &body, "]}"]), ids));
+        }
+        out
+    }
+
+    #[test]
+    fn batches_split_as_before_for_any_limit() {
+        let head = "{\"h\":[";
+        for count in [0usize, 1, 2, 24, 25, 26, 51, 80] {
+            let entries: Vec<Entry> = (0..count)
+                .map(|i| {
+                    let mut e = entry(
+                        if i % 7 == 3 {
+                            Kind::Meta
+                        } else {
+                            Kind::Companion
+                        },
+                        &crate::text::u64_to_string(i as u64),
+                        NOW,
+                    );
+                    e.json = "x".repeat(if i % 5 == 0 { 20_000 } else { 10 });
+                    e
+                })
+                .collect();
+            for limit in [0, 1, 2, 3, usize::MAX] {
+                assert_eq!(
+                    batches(head, &entries, limit),
+                    reference_batches(head, &entries, limit),
+                    "{count} {limit}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn entries_survive_a_new_outbox_over_the_same_store_in_order() {
