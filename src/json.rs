@@ -275,6 +275,15 @@ impl Parser<'_> {
         b
     }
 
+    /// Steps over `b` when it comes next.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.peek() == Some(b);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
     fn skip_space(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
@@ -283,7 +292,7 @@ impl Parser<'_> {
 
     fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Failure> {
         for &expected in word {
-            if self.next() != Some(expected) {
+            if !self.eat(expected) {
                 return Err(bad("unknown literal"));
             }
         }
@@ -309,17 +318,17 @@ impl Parser<'_> {
                 self.at += 1;
                 let mut items = Vec::new();
                 self.skip_space();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
+                if self.eat(b']') {
                     return Ok(Value::Array(items));
                 }
                 loop {
                     items.push(self.value(depth + 1)?);
                     self.skip_space();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b']') => return Ok(Value::Array(items)),
-                        _ => return Err(bad("expected , or ] in an array")),
+                    if self.eat(b']') {
+                        return Ok(Value::Array(items));
+                    }
+                    if !self.eat(b',') {
+                        return Err(bad("expected , or ] in an array"));
                     }
                 }
             }
@@ -327,8 +336,7 @@ impl Parser<'_> {
                 self.at += 1;
                 let mut entries = Vec::new();
                 self.skip_space();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
+                if self.eat(b'}') {
                     return Ok(Value::Object(entries));
                 }
                 loop {
@@ -338,16 +346,17 @@ impl Parser<'_> {
                     }
                     let key = self.string()?;
                     self.skip_space();
-                    if self.next() != Some(b':') {
+                    if !self.eat(b':') {
                         return Err(bad("expected : after a key"));
                     }
                     let value = self.value(depth + 1)?;
                     entries.push((key, value));
                     self.skip_space();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b'}') => return Ok(Value::Object(entries)),
-                        _ => return Err(bad("expected , or } in an object")),
+                    if self.eat(b'}') {
+                        return Ok(Value::Object(entries));
+                    }
+                    if !self.eat(b',') {
+                        return Err(bad("expected , or } in an object"));
                     }
                 }
             }
@@ -423,10 +432,7 @@ impl Parser<'_> {
     }
 
     fn number(&mut self) -> Result<f64, Failure> {
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.at += 1;
-        }
+        let negative = self.eat(b'-');
         let mut mantissa = 0u64;
         let mut exp = 0i32;
         let mut digits = 0;
@@ -461,18 +467,12 @@ impl Parser<'_> {
         if !any {
             return Err(bad("a number without digits"));
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.at += 1;
-            let sign = match self.peek() {
-                Some(b'-') => {
-                    self.at += 1;
-                    -1
-                }
-                Some(b'+') => {
-                    self.at += 1;
-                    1
-                }
-                _ => 1,
+        if self.eat(b'e') || self.eat(b'E') {
+            let sign = if self.eat(b'-') {
+                -1
+            } else {
+                self.eat(b'+');
+                1
             };
             let mut e = 0i32;
             while let Some(b @ b'0'..=b'9') = self.peek() {
