@@ -414,13 +414,8 @@ impl Pipeline {
         };
         let problem = match data {
             Value::Object(mut entries) => {
-                let mut take = |key: &str| {
-                    entries
-                        .iter()
-                        .position(|(k, _)| k == key)
-                        .map_or(Value::Null, |i| entries.swap_remove(i).1)
-                };
-                match (take("action"), take("params")) {
+                let action = take(&mut entries, "action");
+                match (action, take(&mut entries, "params")) {
                     (Value::String(name), params @ (Value::Null | Value::Object(_))) => {
                         self.evaluate(&mut verdict, name, Ok(params));
                         return verdict;
@@ -537,6 +532,15 @@ fn drop_oldest<T>(queue: &mut Vec<T>) {
         }
     }
     queue.pop();
+}
+
+/// Removes the first entry under `key` (the last entry takes its place) and returns its
+/// value, or `Null`.
+fn take(entries: &mut Vec<(String, Value)>, key: &str) -> Value {
+    entries
+        .iter()
+        .position(|(k, _)| k == key)
+        .map_or(Value::Null, |i| entries.swap_remove(i).1)
 }
 
 /// The event's own `event_id` as text, when it has a non-empty string or a number there.
