@@ -204,15 +204,15 @@ impl<'a> Iterator for SplitByte<'a> {
 /// `s` without leading and trailing whitespace, as `str::trim` (Unicode `White_Space`), in
 /// one forward pass (`str::trim` brings its own searcher and a backward UTF-8 decoder).
 pub fn trim(s: &str) -> &str {
-    let mut kept: Option<(usize, usize)> = None;
+    // All whitespace leaves `start > end`, and `get` gives `None`.
+    let (mut start, mut end) = (s.len(), 0);
     for (i, c) in s.char_indices() {
         if !c.is_whitespace() {
-            let start = kept.map_or(i, |(start, _)| start);
-            kept = Some((start, i + c.len_utf8()));
+            start = start.min(i);
+            end = i + c.len_utf8();
         }
     }
-    kept.and_then(|(start, end)| s.get(start..end))
-        .unwrap_or("")
+    s.get(start..end).unwrap_or("")
 }
 
 /// Joins parts into one string.
