@@ -226,13 +226,12 @@ impl<'a> Object<'a> {
 pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
     let mut parser = Parser {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         values: 0,
     };
     let parsed = parser.value(0).and_then(|value| {
         parser.skip_space();
-        if parser.at != parser.bytes.len() {
+        if parser.at != parser.text.len() {
             return Err(bad("unexpected text after the value"));
         }
         Ok(value)
@@ -259,14 +258,13 @@ fn too_large(why: &'static str) -> Failure {
 
 struct Parser<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     values: usize,
 }
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn next(&mut self) -> Option<u8> {
@@ -408,7 +406,7 @@ impl Parser<'_> {
                         Some(b'u') => {
                             let first = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&first)
-                                && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")
+                                && self.text.as_bytes().get(self.at..self.at + 2) == Some(b"\\u")
                             {
                                 self.at += 2;
                                 let second = self.hex4()?;
