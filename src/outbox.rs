@@ -149,15 +149,18 @@ impl Doc {
             if crate::text::trim(line).is_empty() {
                 continue;
             }
-            let value = json::parse(line, "outbox").ok();
-            if let Some(header) = value.as_ref().filter(|_| line.starts_with("{\"v\":")) {
-                let by = header.get("claimed_by").and_then(Value::as_str);
-                if let (Some(by), Some(Value::Number(until))) = (by, header.get("claim_until")) {
+            let Ok(value) = json::parse(line, "outbox") else {
+                *dropped += 1;
+                continue;
+            };
+            if line.starts_with("{\"v\":") {
+                let by = value.get("claimed_by").and_then(Value::as_str);
+                if let (Some(by), Some(Value::Number(until))) = (by, value.get("claim_until")) {
                     doc.claim = Some((by.to_string(), *until));
                 }
                 continue;
             }
-            match value.as_ref().and_then(Entry::from_value) {
+            match Entry::from_value(&value) {
                 Some(entry) if !doc.has(entry.kind, &entry.id) => doc.entries.push(entry),
                 Some(_) => {}
                 None => *dropped += 1,
