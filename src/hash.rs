@@ -52,9 +52,10 @@ pub fn sha256_hex(text: &str) -> String {
     }
     let hex = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for word in h {
-        for shift in (0..8).rev() {
-            out.push(char::from(hex[((word >> (shift * 4)) & 0xF) as usize]));
+    for mut word in h {
+        for _ in 0..8 {
+            out.push(char::from(hex[(word >> 28) as usize]));
+            word <<= 4;
         }
     }
     out
@@ -63,7 +64,7 @@ pub fn sha256_hex(text: &str) -> String {
 /// One block's rounds: `w` holds the block's words and is consumed as the message schedule.
 fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
     let mut v = *h;
-    for (i, k) in K.iter().enumerate() {
+    for i in 0..64 {
         if i >= 16 {
             // w[i] = σ1(w[i-2]) + w[i-7] + σ0(w[i-15]) + w[i-16], the slot of w[i-16].
             let (a, b) = (w[(i + 1) & 15], w[(i + 14) & 15]);
@@ -80,7 +81,7 @@ fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
         let t1 = hh
             .wrapping_add(s1)
             .wrapping_add(ch)
-            .wrapping_add(*k)
+            .wrapping_add(K[i])
             .wrapping_add(w[i & 15]);
         let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
         let maj = (a & b) ^ (a & c) ^ (b & c);
