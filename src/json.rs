@@ -89,26 +89,29 @@ pub fn push_number(out: &mut String, n: f64) {
             out.push_str(&text);
         } else {
             let whole = exp as usize + 1;
-            for (i, &d) in bytes.iter().enumerate() {
-                if i == whole {
-                    out.push('.');
-                }
-                out.push(char::from(d));
-            }
+            push_digits_with_point(out, bytes, whole);
             for _ in bytes.len()..whole {
                 out.push('0');
             }
         }
     } else {
-        for (i, &d) in bytes.iter().enumerate() {
-            if i == 1 {
-                out.push('.');
-            }
-            out.push(char::from(d));
-        }
+        push_digits_with_point(out, bytes, 1);
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
         push_u64(out, u64::from(exp.unsigned_abs()));
+    }
+}
+
+/// Appends the ASCII `digits` with a `.` after the first `point` of them (none when they
+/// are fewer).
+fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
+    let mut at = 0;
+    while let Some(&d) = digits.get(at) {
+        if at == point {
+            out.push('.');
+        }
+        out.push(char::from(d));
+        at += 1;
     }
 }
 
@@ -149,11 +152,13 @@ pub fn push_value(out: &mut String, value: &Value) {
         Value::String(s) => push_str(out, s),
         Value::Array(items) => {
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
+            let mut at = 0;
+            while let Some(item) = items.get(at) {
+                if at > 0 {
                     out.push(',');
                 }
                 push_value(out, item);
+                at += 1;
             }
             out.push(']');
         }
