@@ -88,8 +88,8 @@ fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
         let t2 = s0.wrapping_add(maj);
         v = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
     }
-    for (h, v) in h.iter_mut().zip(v) {
-        *h = h.wrapping_add(v);
+    for i in 0..8 {
+        h[i] = h[i].wrapping_add(v[i]);
     }
 }
 
