@@ -128,13 +128,8 @@ pub fn push_str(out: &mut String, s: &str) {
             c if (c as u32) < 0x20 => {
                 out.push_str("\\u00");
                 let hex = b"0123456789abcdef";
-                for shift in [4, 0] {
-                    let digit = hex
-                        .get(((c as u32 >> shift) & 0xF) as usize)
-                        .copied()
-                        .unwrap_or(b'0');
-                    out.push(char::from(digit));
-                }
+                out.push(char::from(hex[(c as usize >> 4) & 0xF]));
+                out.push(char::from(hex[c as usize & 0xF]));
             }
             c => out.push(c),
         }

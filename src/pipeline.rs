@@ -323,50 +323,54 @@ impl Pipeline {
 
     /// Holds, drops or lets through the calls of an accepted event, by the consent state.
     fn apply_consent(&mut self, verdict: &mut Verdict) {
-        for destination in [Destination::Ga4, Destination::Meta] {
-            let routed = match destination {
-                Destination::Ga4 => verdict.ga4.is_some(),
-                Destination::Meta => verdict.meta.is_some(),
-            };
-            let gate = self.consent.gate(destination);
-            if !routed || gate == Gate::Send {
-                continue;
-            }
-            let signal = match destination {
-                Destination::Ga4 => "analytics_storage",
-                Destination::Meta => "ad_storage",
-            };
-            let why = match gate {
-                Gate::Send => continue,
-                Gate::Wait => {
-                    // Copied only here: the verdict keeps showing what will be sent.
-                    let held = match destination {
-                        Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
-                        Destination::Meta => verdict.meta.clone().map(Held::Meta),
-                    };
-                    let Some(held) = held else { continue };
-                    if self.waiting.len() == MAX_WAITING {
-                        drop_oldest(&mut self.waiting);
-                        self.stats.consent_dropped += 1;
-                    }
-                    self.waiting.push(held);
-                    verdict.waiting.push(destination);
-                    "waits in memory for the visitor's consent ("
-                }
-                Gate::Drop => {
-                    self.stats.consent_dropped += 1;
-                    match destination {
-                        Destination::Ga4 => verdict.ga4 = None,
-                        Destination::Meta => verdict.meta = None,
-                    }
-                    "not sent: consent denied ("
-                }
-            };
-            let why = concat(&[why, signal, ")"]);
-            verdict
-                .warnings
-                .push(Problem::new(destination.code(), Rule::Consent, &why));
+        self.consent_for(verdict, Destination::Ga4);
+        self.consent_for(verdict, Destination::Meta);
+    }
+
+    /// [`Pipeline::apply_consent`] for one destination.
+    fn consent_for(&mut self, verdict: &mut Verdict, destination: Destination) {
+        let routed = match destination {
+            Destination::Ga4 => verdict.ga4.is_some(),
+            Destination::Meta => verdict.meta.is_some(),
+        };
+        let gate = self.consent.gate(destination);
+        if !routed || gate == Gate::Send {
+            return;
         }
+        let signal = match destination {
+            Destination::Ga4 => "analytics_storage",
+            Destination::Meta => "ad_storage",
+        };
+        let why = match gate {
+            Gate::Send => return,
+            Gate::Wait => {
+                // Copied only here: the verdict keeps showing what will be sent.
+                let held = match destination {
+                    Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
+                    Destination::Meta => verdict.meta.clone().map(Held::Meta),
+                };
+                let Some(held) = held else { return };
+                if self.waiting.len() == MAX_WAITING {
+                    drop_oldest(&mut self.waiting);
+                    self.stats.consent_dropped += 1;
+                }
+                self.waiting.push(held);
+                verdict.waiting.push(destination);
+                "waits in memory for the visitor's consent ("
+            }
+            Gate::Drop => {
+                self.stats.consent_dropped += 1;
+                match destination {
+                    Destination::Ga4 => verdict.ga4 = None,
+                    Destination::Meta => verdict.meta = None,
+                }
+                "not sent: consent denied ("
+            }
+        };
+        let why = concat(&[why, signal, ")"]);
+        verdict
+            .warnings
+            .push(Problem::new(destination.code(), Rule::Consent, &why));
     }
 
     /// An event from page code: `track(name, params)`. `params` is `Err` when it could not be
