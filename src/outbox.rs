@@ -485,28 +485,14 @@ pub fn batch_head(
     page_url: &str,
     user_agent: &str,
 ) -> String {
-    let printable = |s: &&str, max: usize| {
-        for &b in s.as_bytes() {
-            if !b.is_ascii_graphic() {
-                return false;
-            }
-        }
-        s.len() <= max
-    };
     let mut out = String::with_capacity(256);
     let mut object = Object::open(&mut out);
     object.str("site", site);
     object.str("key", key);
     let mut client = Object::open(object.key("client"));
-    for (field, value, max) in [
-        ("ga_client_id", identity.ga_client_id.as_deref(), 100),
-        ("fbp", identity.fbp.as_deref(), 500),
-        ("fbc", identity.fbc.as_deref(), 500),
-    ] {
-        if let Some(value) = value.filter(|v| printable(v, max)) {
-            client.str(field, value);
-        }
-    }
+    push_id(&mut client, "ga_client_id", &identity.ga_client_id, 100);
+    push_id(&mut client, "fbp", &identity.fbp, 500);
+    push_id(&mut client, "fbc", &identity.fbc, 500);
     if page_url.len() <= 2048
         && (page_url.starts_with("https://") || page_url.starts_with("http://"))
     {
@@ -519,6 +505,19 @@ pub fn batch_head(
     // `batches` closes the list and the object: `]}`.
     object.key("events").push('[');
     out
+}
+
+/// A visitor ID field, when the ID is printable ASCII of at most `max` bytes.
+fn push_id(client: &mut Object, field: &str, value: &Option<String>, max: usize) {
+    let Some(value) = value else { return };
+    for &b in value.as_bytes() {
+        if !b.is_ascii_graphic() {
+            return;
+        }
+    }
+    if value.len() <= max {
+        client.str(field, value);
+    }
 }
 
 /// The request bodies for `entries` (companion entries, oldest first): each at most
