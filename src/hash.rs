@@ -52,7 +52,8 @@ pub fn sha256_hex(text: &str) -> String {
     }
     let hex = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for mut word in h {
+    for &word in &h {
+        let mut word = word;
         for _ in 0..8 {
             out.push(char::from(hex[(word >> 28) as usize]));
             word <<= 4;

@@ -20,7 +20,12 @@ pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn is_digits(s: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    for &b in s.as_bytes() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+    }
+    (min..=max).contains(&s.len())
 }
 
 /// GA's client ID from a `_ga` cookie `GA1.<n>.<random>.<seconds>`: `<random>.<seconds>`.
@@ -68,9 +73,12 @@ pub fn fbc(cookie: &str) -> Option<String> {
 
 /// Meta's click ids are URL-safe text; anything else (spaces, quotes, `;`) is refused.
 fn is_fbclid(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')) {
+            return false;
+        }
+    }
     (1..=500).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
 /// `_fbc` minted from an `fbclid` URL parameter at `now_ms`: `fb.1.<now_ms>.<fbclid>`.
