@@ -390,10 +390,27 @@ pub const MAX_RETRIES: u32 = 10;
 /// How long to wait before retry number `attempt` (1-based): `Retry-After` seconds when the
 /// answer gave them (at most 5 minutes), else 1 s doubling up to 60 s.
 pub fn backoff_ms(attempt: u32, retry_after: Option<&str>) -> f64 {
-    if let Some(seconds) = retry_after.and_then(|s| crate::text::trim(s).parse::<u32>().ok()) {
+    if let Some(seconds) = retry_after.and_then(|s| parse_u32(crate::text::trim(s))) {
         return f64::from(seconds.min(300)) * 1000.0;
     }
     f64::from(1u32 << attempt.clamp(1, 7).saturating_sub(1)).min(60.0) * 1000.0
+}
+
+/// `s` as `u32::from_str` reads it (an optional `+`, then decimal digits, no overflow),
+/// written out: the library's version is generic over radixes and larger.
+fn parse_u32(s: &str) -> Option<u32> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &b in digits.as_bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 /// SHA-256 hashes of the visitor's normalised e-mail and phone (advanced matching).
@@ -868,6 +885,25 @@ mod tests {
         assert_eq!(backoff_ms(30, None), 60_000.0);
         assert_eq!(backoff_ms(1, Some("7")), 7000.0);
         assert_eq!(backoff_ms(1, Some("99999")), 300_000.0);
+        for text in [
+            "",
+            "+",
+            "-",
+            "0",
+            "+7",
+            "-7",
+            "007",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "1.5",
+            " 1",
+            "12a",
+            "++1",
+            "٣",
+        ] {
+            assert_eq!(parse_u32(text), text.parse::<u32>().ok(), "{text:?}");
+        }
         assert_eq!(backoff_ms(2, Some("soon")), 2000.0);
 
         let draft = Draft {
