@@ -237,9 +237,13 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         Ok(value)
     });
     // The problem is built here, once: inside the parser a failure is two words.
-    parsed.map_err(|(rule, why)| match rule {
-        Rule::TooLarge => Problem::new(path, rule, why),
-        _ => Problem::new(path, rule, &crate::text::concat(&["not valid JSON: ", why])),
+    parsed.map_err(|(rule, why)| {
+        let prefix = if rule == Rule::TooLarge {
+            ""
+        } else {
+            "not valid JSON: "
+        };
+        Problem::new(path, rule, &crate::text::concat(&[prefix, why]))
     })
 }
 
