@@ -81,7 +81,7 @@ pub fn push_number(out: &mut String, n: f64) {
 /// Characters other than ASCII letters and digits become `_`; runs of `_` collapse.
 pub fn snake_case(key: &str) -> String {
     let bytes = key.as_bytes();
-    let mut out = String::with_capacity(key.len() + 4);
+    let mut out = String::new();
     let mut prev: Option<u8> = None;
     for (i, &b) in bytes.iter().enumerate() {
         if b.is_ascii_uppercase() {
@@ -127,8 +127,7 @@ pub fn cut_chars(s: &str, max: usize) -> Option<String> {
 
 /// `s` in double quotes for a message, shortened to 40 characters.
 pub fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(44) + 2);
-    out.push('"');
+    let mut out = String::from("\"");
     match cut_chars(s, 40) {
         Some(short) => {
             out.push_str(&short);
@@ -217,11 +216,7 @@ pub fn trim(s: &str) -> &str {
 
 /// Joins parts into one string.
 pub fn concat(parts: &[&str]) -> String {
-    let mut len = 0;
-    for p in parts {
-        len += p.len();
-    }
-    let mut out = String::with_capacity(len);
+    let mut out = String::new();
     for p in parts {
         out.push_str(p);
     }
