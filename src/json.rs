@@ -119,12 +119,16 @@ fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            _ => "",
+        };
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            _ if !escape.is_empty() => out.push_str(escape),
             c if (c as u32) < 0x20 => {
                 out.push_str("\\u00");
                 let hex = b"0123456789abcdef";
