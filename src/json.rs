@@ -315,7 +315,10 @@ impl Parser<'_> {
             Some(b'n') => self.literal(b"null", Value::Null),
             Some(b't') => self.literal(b"true", Value::Bool(true)),
             Some(b'f') => self.literal(b"false", Value::Bool(false)),
-            Some(b'"') => self.string().map(Value::String),
+            Some(b'"') => {
+                self.at += 1;
+                self.string().map(Value::String)
+            }
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
                 Err(too_large("nested more than 8 levels deep"))
@@ -347,7 +350,7 @@ impl Parser<'_> {
                 }
                 loop {
                     self.skip_space();
-                    if self.peek() != Some(b'"') {
+                    if !self.eat(b'"') {
                         return Err(bad("expected a key"));
                     }
                     let key = self.string()?;
@@ -384,10 +387,9 @@ impl Parser<'_> {
         Ok(n)
     }
 
-    /// A string, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
+    /// A string after its opening quote, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
     /// whole characters of valid UTF-8 and the result needs no validation.
     fn string(&mut self) -> Result<String, Failure> {
-        self.at += 1; // the opening quote
         let mut out = String::new();
         loop {
             let start = self.at;
