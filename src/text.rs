@@ -82,15 +82,14 @@ pub fn push_number(out: &mut String, n: f64) {
 pub fn snake_case(key: &str) -> String {
     let bytes = key.as_bytes();
     let mut out = String::new();
-    let mut prev: Option<u8> = None;
+    // The byte before (0 at the start: neither letter nor digit).
+    let mut prev = 0u8;
     for (i, &b) in bytes.iter().enumerate() {
         if b.is_ascii_uppercase() {
-            let next = bytes.get(i + 1).copied();
-            let boundary = match prev {
-                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
-                _ => false,
-            };
+            let next_lower = bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            let boundary = prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower);
             if boundary && !out.ends_with('_') {
                 out.push('_');
             }
@@ -101,7 +100,7 @@ pub fn snake_case(key: &str) -> String {
             // One `_` per non-ASCII character (its first byte), not per UTF-8 byte.
             out.push('_');
         }
-        prev = Some(b);
+        prev = b;
     }
     while out.ends_with('_') {
         out.pop();
