@@ -260,10 +260,11 @@ impl Pipeline {
     }
 
     /// The companion copy of an accepted event: queued now, held for consent, or nothing.
-    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent) {
+    /// `own_id` is the event's own `event_id` as text, when it has one.
+    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent, own_id: Option<String>) {
         let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
             Some(id) => id,
-            None => match own_event_id(event) {
+            None => match own_id {
                 Some(id) => id,
                 None => match self.hooks.mint_id {
                     Some(mint) => mint(&event.name),
@@ -473,7 +474,10 @@ impl Pipeline {
             verdict.problems = checked.problems;
             return self.reject();
         };
-        if let Some(key) = repeat_key(&event) {
+        let own_id = own_event_id(&event);
+        if let Some(id) = &own_id {
+            // The repeat key: name + NUL + event id.
+            let key = concat(&[&event.name, "\u{0}", id]);
             if self.recent.contains(&key) {
                 self.stats.ignored_duplicate += 1;
                 let why = "the same event with this event_id was already received; not sent again";
@@ -510,7 +514,7 @@ impl Pipeline {
         self.stats.accepted += 1;
         self.apply_consent(verdict);
         if self.config.companion.is_some() {
-            self.collect(verdict, &event);
+            self.collect(verdict, &event, own_id);
         }
         verdict.event = Some(event);
     }
@@ -558,11 +562,6 @@ fn own_event_id(event: &CheckedEvent) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// `name` + NUL + event id, for events that carry an `event_id`.
-fn repeat_key(event: &CheckedEvent) -> Option<String> {
-    Some(concat(&[&event.name, "\u{0}", &own_event_id(event)?]))
 }
 
 #[cfg(test)]
