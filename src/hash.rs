@@ -22,66 +22,76 @@ const K: [u32; 64] = [
 /// FIPS 180-4. (The `sha2` crate cost the npm build 4.3 KB gzip, this a fraction of that; the
 /// values hashed are a few dozen bytes, so speed does not matter.)
 pub fn sha256_hex(text: &str) -> String {
-    let mut message = text.as_bytes().to_vec();
-    let bits = (message.len() as u64).wrapping_mul(8);
-    message.push(0x80);
-    while message.len() % 64 != 56 {
-        message.push(0);
-    }
-    message.extend_from_slice(&bits.to_be_bytes());
+    let bytes = text.as_bytes();
+    let len = bytes.len();
+    let bits = (len as u64).wrapping_mul(8);
+    // The padded message, byte by byte without building it: the text, 0x80, zeros, and the
+    // bit length in the last 8 bytes of the last 64-byte block.
+    let total = (len + 9).div_ceil(64) * 64;
     let mut h: [u32; 8] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
         0x5be0cd19,
     ];
-    for block in message.chunks_exact(64) {
-        let mut w = [0u32; 64];
-        // Big-endian words from the block's bytes. (Zipping with `chunks_exact(4)` would
-        // divide by the chunk size and bring a division-by-zero panic into the wasm.)
-        for (i, &byte) in block.iter().enumerate() {
-            if let Some(slot) = w.get_mut(i / 4) {
-                *slot = (*slot << 8) | u32::from(byte);
-            }
-        }
-        for i in 16..64 {
-            let at = |j: usize| w.get(i - j).copied().unwrap_or(0);
-            let (a, b) = (at(15), at(2));
-            let s0 = a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3);
-            let s1 = b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10);
-            let next = at(16).wrapping_add(s0).wrapping_add(at(7)).wrapping_add(s1);
-            if let Some(slot) = w.get_mut(i) {
-                *slot = next;
-            }
-        }
-        let mut v = h;
-        for (k, w) in K.iter().zip(w.iter()) {
-            let [a, b, c, d, e, f, g, hh] = v;
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh
-                .wrapping_add(s1)
-                .wrapping_add(ch)
-                .wrapping_add(*k)
-                .wrapping_add(*w);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            v = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
-        }
-        for (h, v) in h.iter_mut().zip(v) {
-            *h = h.wrapping_add(v);
+    // The block's 16 words; the schedule's later words overwrite them in place (`& 15`
+    // indexes cannot fail, so they carry no bounds-check panic).
+    let mut w = [0u32; 16];
+    for at in 0..total {
+        let from_end = total - 1 - at;
+        let byte = match bytes.get(at) {
+            Some(&byte) => byte,
+            None if at == len => 0x80,
+            None if from_end < 8 => (bits >> (8 * from_end)) as u8,
+            None => 0,
+        };
+        // Four shifts per word push out the previous block's bytes.
+        let word = &mut w[(at / 4) & 15];
+        *word = (*word << 8) | u32::from(byte);
+        if at % 64 == 63 {
+            compress(&mut h, &mut w);
         }
     }
     let hex = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for word in h {
-        for shift in (0..8).rev() {
-            let nibble = (word >> (shift * 4)) & 0xF;
-            out.push(char::from(
-                hex.get(nibble as usize).copied().unwrap_or(b'0'),
-            ));
+    for &word in &h {
+        let mut word = word;
+        for _ in 0..8 {
+            out.push(char::from(hex[(word >> 28) as usize]));
+            word <<= 4;
         }
     }
     out
+}
+
+/// One block's rounds: `w` holds the block's words and is consumed as the message schedule.
+fn compress(h: &mut [u32; 8], w: &mut [u32; 16]) {
+    let mut v = *h;
+    for i in 0..64 {
+        if i >= 16 {
+            // w[i] = σ1(w[i-2]) + w[i-7] + σ0(w[i-15]) + w[i-16], the slot of w[i-16].
+            let (a, b) = (w[(i + 1) & 15], w[(i + 14) & 15]);
+            let s0 = a.rotate_right(7) ^ a.rotate_right(18) ^ (a >> 3);
+            let s1 = b.rotate_right(17) ^ b.rotate_right(19) ^ (b >> 10);
+            w[i & 15] = w[i & 15]
+                .wrapping_add(s0)
+                .wrapping_add(w[(i + 9) & 15])
+                .wrapping_add(s1);
+        }
+        let [a, b, c, d, e, f, g, hh] = v;
+        let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+        let ch = (e & f) ^ (!e & g);
+        let t1 = hh
+            .wrapping_add(s1)
+            .wrapping_add(ch)
+            .wrapping_add(K[i])
+            .wrapping_add(w[i & 15]);
+        let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+        let maj = (a & b) ^ (a & c) ^ (b & c);
+        let t2 = s0.wrapping_add(maj);
+        v = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
+    }
+    for i in 0..8 {
+        h[i] = h[i].wrapping_add(v[i]);
+    }
 }
 
 /// The normalised e-mail: trimmed, lower-cased (ASCII letters: Unicode case tables would cost
@@ -94,7 +104,12 @@ pub fn normalise_email(email: &str) -> Option<String> {
 
 /// The normalised phone: its digits only; `None` when it has none.
 pub fn normalise_phone(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let mut digits = String::new();
+    for &b in phone.as_bytes() {
+        if b.is_ascii_digit() {
+            digits.push(char::from(b));
+        }
+    }
     (!digits.is_empty()).then_some(digits)
 }
 

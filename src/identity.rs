@@ -4,18 +4,28 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_u64, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER};
+use crate::text::{
+    push_u64, rsplit_once_byte, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER,
+};
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    split_byte(cookies, b';').find_map(|pair| {
-        let (key, value) = split_once_byte(pair, b'=')?;
-        (trim(key) == name).then(|| trim(value))
-    })
+    for pair in split_byte(cookies, b';') {
+        match split_once_byte(pair, b'=') {
+            Some((key, value)) if trim(key) == name => return Some(trim(value)),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn is_digits(s: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+    for &b in s.as_bytes() {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+    }
+    (min..=max).contains(&s.len())
 }
 
 /// GA's client ID from a `_ga` cookie `GA1.<n>.<random>.<seconds>`: `<random>.<seconds>`.
@@ -63,9 +73,12 @@ pub fn fbc(cookie: &str) -> Option<String> {
 
 /// Meta's click ids are URL-safe text; anything else (spaces, quotes, `;`) is refused.
 fn is_fbclid(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')) {
+            return false;
+        }
+    }
     (1..=500).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
 /// `_fbc` minted from an `fbclid` URL parameter at `now_ms`: `fb.1.<now_ms>.<fbclid>`.
@@ -85,11 +98,8 @@ pub fn fbc_from_click(fbclid: &str, now_ms: f64) -> Option<String> {
 pub fn current_fbc(cookie: Option<&str>, fbclid: Option<&str>, now_ms: f64) -> Option<String> {
     let from_cookie = cookie.and_then(fbc);
     match (from_cookie, fbclid.filter(|id| is_fbclid(id))) {
-        (Some(c), Some(id))
-            if c.ends_with(id)
-                && c.len() > id.len()
-                && c.as_bytes().get(c.len() - id.len() - 1) == Some(&b'.') =>
-        {
+        // Click ids have no `.`: the cookie carries this one when it is its last part.
+        (Some(c), Some(id)) if rsplit_once_byte(&c, b'.').is_some_and(|(_, last)| last == id) => {
             Some(c)
         }
         (_, Some(id)) => fbc_from_click(id, now_ms),

@@ -89,26 +89,29 @@ pub fn push_number(out: &mut String, n: f64) {
             out.push_str(&text);
         } else {
             let whole = exp as usize + 1;
-            for (i, &d) in bytes.iter().enumerate() {
-                if i == whole {
-                    out.push('.');
-                }
-                out.push(char::from(d));
-            }
+            push_digits_with_point(out, bytes, whole);
             for _ in bytes.len()..whole {
                 out.push('0');
             }
         }
     } else {
-        for (i, &d) in bytes.iter().enumerate() {
-            if i == 1 {
-                out.push('.');
-            }
-            out.push(char::from(d));
-        }
+        push_digits_with_point(out, bytes, 1);
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
         push_u64(out, u64::from(exp.unsigned_abs()));
+    }
+}
+
+/// Appends the ASCII `digits` with a `.` after the first `point` of them (none when they
+/// are fewer).
+fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
+    let mut at = 0;
+    while let Some(&d) = digits.get(at) {
+        if at == point {
+            out.push('.');
+        }
+        out.push(char::from(d));
+        at += 1;
     }
 }
 
@@ -116,22 +119,21 @@ pub fn push_number(out: &mut String, n: f64) {
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            _ => "",
+        };
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
+            _ if !escape.is_empty() => out.push_str(escape),
             c if (c as u32) < 0x20 => {
                 out.push_str("\\u00");
                 let hex = b"0123456789abcdef";
-                for shift in [4, 0] {
-                    let digit = hex
-                        .get(((c as u32 >> shift) & 0xF) as usize)
-                        .copied()
-                        .unwrap_or(b'0');
-                    out.push(char::from(digit));
-                }
+                out.push(char::from(hex[(c as usize >> 4) & 0xF]));
+                out.push(char::from(hex[c as usize & 0xF]));
             }
             c => out.push(c),
         }
@@ -149,11 +151,13 @@ pub fn push_value(out: &mut String, value: &Value) {
         Value::String(s) => push_str(out, s),
         Value::Array(items) => {
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
+            let mut at = 0;
+            while let Some(item) = items.get(at) {
+                if at > 0 {
                     out.push(',');
                 }
                 push_value(out, item);
+                at += 1;
             }
             out.push(']');
         }
@@ -226,42 +230,49 @@ impl<'a> Object<'a> {
 pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
     let mut parser = Parser {
         text,
-        bytes: text.as_bytes(),
         at: 0,
         values: 0,
-        path,
     };
-    let value = parser.value(0)?;
-    parser.skip_space();
-    if parser.at != parser.bytes.len() {
-        return Err(parser.bad("unexpected text after the value"));
-    }
-    Ok(value)
+    let parsed = parser.value(0).and_then(|value| {
+        parser.skip_space();
+        if parser.at != parser.text.len() {
+            return Err(bad("unexpected text after the value"));
+        }
+        Ok(value)
+    });
+    // The problem is built here, once: inside the parser a failure is two words.
+    parsed.map_err(|(rule, why)| {
+        let prefix = if rule == Rule::TooLarge {
+            ""
+        } else {
+            "not valid JSON: "
+        };
+        Problem::new(path, rule, &crate::text::concat(&[prefix, why]))
+    })
+}
+
+/// Why parsing failed: the rule and the message's text.
+type Failure = (Rule, &'static str);
+
+/// Text that is not valid JSON.
+fn bad(why: &'static str) -> Failure {
+    (Rule::Unsupported, why)
+}
+
+/// Valid JSON beyond the limits.
+fn too_large(why: &'static str) -> Failure {
+    (Rule::TooLarge, why)
 }
 
 struct Parser<'a> {
     text: &'a str,
-    bytes: &'a [u8],
     at: usize,
     values: usize,
-    path: &'a str,
 }
 
 impl Parser<'_> {
-    fn bad(&self, why: &str) -> Problem {
-        Problem::new(
-            self.path,
-            Rule::Unsupported,
-            &crate::text::concat(&["not valid JSON: ", why]),
-        )
-    }
-
-    fn too_large(&self, why: &str) -> Problem {
-        Problem::new(self.path, Rule::TooLarge, why)
-    }
-
     fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+        self.text.as_bytes().get(self.at).copied()
     }
 
     fn next(&mut self) -> Option<u8> {
@@ -270,51 +281,63 @@ impl Parser<'_> {
         b
     }
 
+    /// Steps over `b` when it comes next.
+    fn eat(&mut self, b: u8) -> bool {
+        let next = self.peek() == Some(b);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
     fn skip_space(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Problem> {
+    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Failure> {
         for &expected in word {
-            if self.next() != Some(expected) {
-                return Err(self.bad("unknown literal"));
+            if !self.eat(expected) {
+                return Err(bad("unknown literal"));
             }
         }
         Ok(value)
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, Problem> {
+    fn value(&mut self, depth: usize) -> Result<Value, Failure> {
         self.values += 1;
         if self.values > MAX_VALUES {
-            return Err(self.too_large("the value holds more than 2000 values"));
+            return Err(too_large("the value holds more than 2000 values"));
         }
         self.skip_space();
         match self.peek() {
             Some(b'n') => self.literal(b"null", Value::Null),
             Some(b't') => self.literal(b"true", Value::Bool(true)),
             Some(b'f') => self.literal(b"false", Value::Bool(false)),
-            Some(b'"') => self.string().map(Value::String),
+            Some(b'"') => {
+                self.at += 1;
+                self.string().map(Value::String)
+            }
             Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
             Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
-                Err(self.too_large("nested more than 8 levels deep"))
+                Err(too_large("nested more than 8 levels deep"))
             }
             Some(b'[') => {
                 self.at += 1;
                 let mut items = Vec::new();
                 self.skip_space();
-                if self.peek() == Some(b']') {
-                    self.at += 1;
+                if self.eat(b']') {
                     return Ok(Value::Array(items));
                 }
                 loop {
                     items.push(self.value(depth + 1)?);
                     self.skip_space();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b']') => return Ok(Value::Array(items)),
-                        _ => return Err(self.bad("expected , or ] in an array")),
+                    if self.eat(b']') {
+                        return Ok(Value::Array(items));
+                    }
+                    if !self.eat(b',') {
+                        return Err(bad("expected , or ] in an array"));
                     }
                 }
             }
@@ -322,52 +345,51 @@ impl Parser<'_> {
                 self.at += 1;
                 let mut entries = Vec::new();
                 self.skip_space();
-                if self.peek() == Some(b'}') {
-                    self.at += 1;
+                if self.eat(b'}') {
                     return Ok(Value::Object(entries));
                 }
                 loop {
                     self.skip_space();
-                    if self.peek() != Some(b'"') {
-                        return Err(self.bad("expected a key"));
+                    if !self.eat(b'"') {
+                        return Err(bad("expected a key"));
                     }
                     let key = self.string()?;
                     self.skip_space();
-                    if self.next() != Some(b':') {
-                        return Err(self.bad("expected : after a key"));
+                    if !self.eat(b':') {
+                        return Err(bad("expected : after a key"));
                     }
                     let value = self.value(depth + 1)?;
                     entries.push((key, value));
                     self.skip_space();
-                    match self.next() {
-                        Some(b',') => {}
-                        Some(b'}') => return Ok(Value::Object(entries)),
-                        _ => return Err(self.bad("expected , or } in an object")),
+                    if self.eat(b'}') {
+                        return Ok(Value::Object(entries));
+                    }
+                    if !self.eat(b',') {
+                        return Err(bad("expected , or } in an object"));
                     }
                 }
             }
-            _ => Err(self.bad("expected a value")),
+            _ => Err(bad("expected a value")),
         }
     }
 
-    fn hex4(&mut self) -> Result<u32, Problem> {
+    fn hex4(&mut self) -> Result<u32, Failure> {
         let mut n = 0;
         for _ in 0..4 {
             let digit = match self.next() {
                 Some(b @ b'0'..=b'9') => b - b'0',
                 Some(b @ b'a'..=b'f') => b - b'a' + 10,
                 Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.bad("bad \\u escape")),
+                _ => return Err(bad("bad \\u escape")),
             };
             n = n * 16 + u32::from(digit);
         }
         Ok(n)
     }
 
-    /// A string, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
+    /// A string after its opening quote, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
     /// whole characters of valid UTF-8 and the result needs no validation.
-    fn string(&mut self) -> Result<String, Problem> {
-        self.at += 1; // the opening quote
+    fn string(&mut self) -> Result<String, Failure> {
         let mut out = String::new();
         loop {
             let start = self.at;
@@ -376,10 +398,10 @@ impl Parser<'_> {
             }
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
-                return Err(self.too_large("a string longer than 8192 bytes"));
+                return Err(too_large("a string longer than 8192 bytes"));
             }
             match self.next() {
-                None => return Err(self.bad("unterminated string")),
+                None => return Err(bad("unterminated string")),
                 Some(b'"') => break,
                 _ => {
                     let c = match self.next() {
@@ -394,7 +416,7 @@ impl Parser<'_> {
                         Some(b'u') => {
                             let first = self.hex4()?;
                             let code = if (0xD800..0xDC00).contains(&first)
-                                && self.bytes.get(self.at..self.at + 2) == Some(b"\\u")
+                                && self.text.as_bytes().get(self.at..self.at + 2) == Some(b"\\u")
                             {
                                 self.at += 2;
                                 let second = self.hex4()?;
@@ -408,7 +430,7 @@ impl Parser<'_> {
                             };
                             char::from_u32(code).unwrap_or('\u{FFFD}')
                         }
-                        _ => return Err(self.bad("bad escape")),
+                        _ => return Err(bad("bad escape")),
                     };
                     out.push(c);
                 }
@@ -417,11 +439,8 @@ impl Parser<'_> {
         Ok(out)
     }
 
-    fn number(&mut self) -> Result<f64, Problem> {
-        let negative = self.peek() == Some(b'-');
-        if negative {
-            self.at += 1;
-        }
+    fn number(&mut self) -> Result<f64, Failure> {
+        let negative = self.eat(b'-');
         let mut mantissa = 0u64;
         let mut exp = 0i32;
         let mut digits = 0;
@@ -454,20 +473,14 @@ impl Parser<'_> {
             }
         }
         if !any {
-            return Err(self.bad("a number without digits"));
+            return Err(bad("a number without digits"));
         }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.at += 1;
-            let sign = match self.peek() {
-                Some(b'-') => {
-                    self.at += 1;
-                    -1
-                }
-                Some(b'+') => {
-                    self.at += 1;
-                    1
-                }
-                _ => 1,
+        if self.eat(b'e') || self.eat(b'E') {
+            let sign = if self.eat(b'-') {
+                -1
+            } else {
+                self.eat(b'+');
+                1
             };
             let mut e = 0i32;
             while let Some(b @ b'0'..=b'9') = self.peek() {

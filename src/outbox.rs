@@ -76,18 +76,23 @@ pub struct Entry {
 
 impl Entry {
     fn line(&self) -> String {
-        let mut out = String::with_capacity(self.json.len() + self.id.len() + 40);
-        let mut object = Object::open(&mut out);
+        let mut out = String::new();
+        self.push_line(&mut out);
+        out
+    }
+
+    /// Appends the entry's stored line.
+    fn push_line(&self, out: &mut String) {
+        let mut object = Object::open(out);
         object.str("k", self.kind.code());
         object.str("id", &self.id);
         object.num("t", self.time_ms);
         object.key("j").push_str(&self.json);
         object.close();
-        out
     }
 
-    fn from_line(line: &str) -> Option<Entry> {
-        let value = json::parse(line, "outbox").ok()?;
+    /// The entry a parsed line holds, when it is one.
+    fn from_value(value: &Value) -> Option<Entry> {
         let kind = match value.get("k")?.as_str()? {
             "c" => Kind::Companion,
             "m" => Kind::Meta,
@@ -140,20 +145,22 @@ struct Doc {
 impl Doc {
     fn parse(text: &str, dropped: &mut u32) -> Doc {
         let mut doc = Doc::default();
-        for line in
-            crate::text::split_byte(text, b'\n').filter(|l| !crate::text::trim(l).is_empty())
-        {
-            if line.starts_with("{\"v\":") {
-                if let Ok(header) = json::parse(line, "outbox") {
-                    let by = header.get("claimed_by").and_then(Value::as_str);
-                    if let (Some(by), Some(Value::Number(until))) = (by, header.get("claim_until"))
-                    {
-                        doc.claim = Some((by.to_string(), *until));
-                    }
-                    continue;
-                }
+        for line in crate::text::split_byte(text, b'\n') {
+            if crate::text::trim(line).is_empty() {
+                continue;
             }
-            match Entry::from_line(line) {
+            let Ok(value) = json::parse(line, "outbox") else {
+                *dropped += 1;
+                continue;
+            };
+            if line.starts_with("{\"v\":") {
+                let by = value.get("claimed_by").and_then(Value::as_str);
+                if let (Some(by), Some(Value::Number(until))) = (by, value.get("claim_until")) {
+                    doc.claim = Some((by.to_string(), *until));
+                }
+                continue;
+            }
+            match Entry::from_value(&value) {
                 Some(entry) if !doc.has(entry.kind, &entry.id) => doc.entries.push(entry),
                 Some(_) => {}
                 None => *dropped += 1,
@@ -176,9 +183,14 @@ impl Doc {
         out.push('}');
         for entry in &self.entries {
             out.push('\n');
-            out.push_str(&entry.line());
+            entry.push_line(&mut out);
         }
         out
+    }
+
+    /// `Vec::retain` over one `dyn` test: the wasm carries one copy of its loop.
+    fn retain(&mut self, keep: &mut dyn FnMut(&Entry) -> bool) {
+        self.entries.retain(|e| keep(e));
     }
 
     fn has(&self, kind: Kind, id: &str) -> bool {
@@ -241,12 +253,19 @@ impl<S: Store> Outbox<S> {
         };
         let result = change(&mut doc);
         let before = doc.entries.len();
-        doc.entries
-            .retain(|e| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS);
-        let mut bytes: usize = doc.entries.iter().map(|e| e.line().len() + 1).sum();
-        let mut count = doc.entries.len();
-        // The oldest go first while over either bound.
-        doc.entries.retain(|e| {
+        let fresh = |e: &Entry| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS;
+        let (mut count, mut bytes) = (0, 0);
+        for e in &doc.entries {
+            if fresh(e) {
+                count += 1;
+                bytes += e.line().len() + 1;
+            }
+        }
+        // Stale entries go; then the oldest go first while over either bound.
+        doc.retain(&mut |e| {
+            if !fresh(e) {
+                return false;
+            }
             let evict = count > MAX_ENTRIES || bytes > MAX_BYTES;
             if evict {
                 count -= 1;
@@ -307,8 +326,7 @@ impl<S: Store> Outbox<S> {
     pub fn remove(&mut self, kind: Kind, ids: &[String], delivered: bool, now_ms: f64) {
         let removed = self.modify(now_ms, &mut |doc| {
             let before = doc.entries.len();
-            doc.entries
-                .retain(|e| e.kind != kind || !ids.contains(&e.id));
+            doc.retain(&mut |e| e.kind != kind || !ids.contains(&e.id));
             before - doc.entries.len()
         }) as u32;
         if delivered {
@@ -372,10 +390,27 @@ pub const MAX_RETRIES: u32 = 10;
 /// How long to wait before retry number `attempt` (1-based): `Retry-After` seconds when the
 /// answer gave them (at most 5 minutes), else 1 s doubling up to 60 s.
 pub fn backoff_ms(attempt: u32, retry_after: Option<&str>) -> f64 {
-    if let Some(seconds) = retry_after.and_then(|s| crate::text::trim(s).parse::<u32>().ok()) {
+    if let Some(seconds) = retry_after.and_then(|s| parse_u32(crate::text::trim(s))) {
         return f64::from(seconds.min(300)) * 1000.0;
     }
     f64::from(1u32 << attempt.clamp(1, 7).saturating_sub(1)).min(60.0) * 1000.0
+}
+
+/// `s` as `u32::from_str` reads it (an optional `+`, then decimal digits, no overflow),
+/// written out: the library's version is generic over radixes and larger.
+fn parse_u32(s: &str) -> Option<u32> {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &b in digits.as_bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 /// SHA-256 hashes of the visitor's normalised e-mail and phone (advanced matching).
@@ -467,22 +502,14 @@ pub fn batch_head(
     page_url: &str,
     user_agent: &str,
 ) -> String {
-    let printable =
-        |s: &&str, max: usize| s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic());
     let mut out = String::with_capacity(256);
     let mut object = Object::open(&mut out);
     object.str("site", site);
     object.str("key", key);
     let mut client = Object::open(object.key("client"));
-    for (field, value, max) in [
-        ("ga_client_id", identity.ga_client_id.as_deref(), 100),
-        ("fbp", identity.fbp.as_deref(), 500),
-        ("fbc", identity.fbc.as_deref(), 500),
-    ] {
-        if let Some(value) = value.filter(|v| printable(v, max)) {
-            client.str(field, value);
-        }
-    }
+    push_id(&mut client, "ga_client_id", &identity.ga_client_id, 100);
+    push_id(&mut client, "fbp", &identity.fbp, 500);
+    push_id(&mut client, "fbc", &identity.fbc, 500);
     if page_url.len() <= 2048
         && (page_url.starts_with("https://") || page_url.starts_with("http://"))
     {
@@ -497,6 +524,19 @@ pub fn batch_head(
     out
 }
 
+/// A visitor ID field, when the ID is printable ASCII of at most `max` bytes.
+fn push_id(client: &mut Object, field: &str, value: &Option<String>, max: usize) {
+    let Some(value) = value else { return };
+    for &b in value.as_bytes() {
+        if !b.is_ascii_graphic() {
+            return;
+        }
+    }
+    if value.len() <= max {
+        client.str(field, value);
+    }
+}
+
 /// The request bodies for `entries` (companion entries, oldest first): each at most
 /// [`MAX_BATCH_EVENTS`] events and [`MAX_BATCH_BYTES`] bytes, with the IDs it carries.
 /// `limit` caps the number of bodies.
@@ -504,24 +544,30 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut body = String::new();
     let mut ids: Vec<String> = Vec::new();
-    for entry in entries.iter().filter(|e| e.kind == Kind::Companion) {
-        let full = ids.len() == MAX_BATCH_EVENTS
-            || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES;
+    let mut companion = entries.iter().filter(|e| e.kind == Kind::Companion);
+    // One flush for a full body and for the last one (`entry` is `None` at the end).
+    loop {
+        let entry = companion.next();
+        let full = entry.is_none_or(|entry| {
+            ids.len() == MAX_BATCH_EVENTS
+                || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES
+        });
         if full && !ids.is_empty() {
+            if entry.is_none() && out.len() >= limit {
+                break;
+            }
             out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
             body.clear();
             if out.len() == limit {
-                return out;
+                break;
             }
         }
+        let Some(entry) = entry else { break };
         if !ids.is_empty() {
             body.push(',');
         }
         body.push_str(&entry.json);
         ids.push(entry.id.clone());
-    }
-    if !ids.is_empty() && out.len() < limit {
-        out.push((concat(&[head, &body, "]}"]), ids));
     }
     out
 }
@@ -564,6 +610,66 @@ mod tests {
     }
 
     const NOW: f64 = 1_763_856_000_000.0;
+
+    /// `batches` before its two flushes became one, kept to pin its output.
+    fn reference_batches(
+        head: &str,
+        entries: &[Entry],
+        limit: usize,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        let mut body = String::new();
+        let mut ids: Vec<String> = Vec::new();
+        for entry in entries.iter().filter(|e| e.kind == Kind::Companion) {
+            let full = ids.len() == MAX_BATCH_EVENTS
+                || head.len() + body.len() + entry.json.len() + 3 > MAX_BATCH_BYTES;
+            if full && !ids.is_empty() {
+                out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
+                body.clear();
+                if out.len() == limit {
+                    return out;
+                }
+            }
+            if !ids.is_empty() {
+                body.push(',');
+            }
+            body.push_str(&entry.json);
+            ids.push(entry.id.clone());
+        }
+        if !ids.is_empty() && out.len() < limit {
+            out.push((concat(&[head, &body, "]}"]), ids));
+        }
+        out
+    }
+
+    #[test]
+    fn batches_split_as_before_for_any_limit() {
+        let head = "{\"h\":[";
+        for count in [0usize, 1, 2, 24, 25, 26, 51, 80] {
+            let entries: Vec<Entry> = (0..count)
+                .map(|i| {
+                    let mut e = entry(
+                        if i % 7 == 3 {
+                            Kind::Meta
+                        } else {
+                            Kind::Companion
+                        },
+                        &crate::text::u64_to_string(i as u64),
+                        NOW,
+                    );
+                    e.json = "x".repeat(if i % 5 == 0 { 20_000 } else { 10 });
+                    e
+                })
+                .collect();
+            for limit in [0, 1, 2, 3, usize::MAX] {
+                assert_eq!(
+                    batches(head, &entries, limit),
+                    reference_batches(head, &entries, limit),
+                    "{count} {limit}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn entries_survive_a_new_outbox_over_the_same_store_in_order() {
@@ -779,6 +885,25 @@ mod tests {
         assert_eq!(backoff_ms(30, None), 60_000.0);
         assert_eq!(backoff_ms(1, Some("7")), 7000.0);
         assert_eq!(backoff_ms(1, Some("99999")), 300_000.0);
+        for text in [
+            "",
+            "+",
+            "-",
+            "0",
+            "+7",
+            "-7",
+            "007",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "1.5",
+            " 1",
+            "12a",
+            "++1",
+            "٣",
+        ] {
+            assert_eq!(parse_u32(text), text.parse::<u32>().ok(), "{text:?}");
+        }
         assert_eq!(backoff_ms(2, Some("soon")), 2000.0);
 
         let draft = Draft {

@@ -9,7 +9,7 @@ use crate::check::check;
 use crate::config::Config;
 use crate::consent::{Consent, Gate, MAX_WAITING};
 use crate::event::{CheckedEvent, Problem, Rule, Source};
-use crate::flatten::{flatten, Scalar};
+use crate::flatten::flatten;
 use crate::ga4::{to_ga4, Ga4Event};
 use crate::meta::{to_meta, MetaEvent};
 use crate::stats::Stats;
@@ -216,11 +216,11 @@ impl Pipeline {
     /// (call after [`Pipeline::update_consent`]); those consent no longer allows are dropped.
     pub fn released_collect(&mut self) -> Vec<Draft> {
         let mut ready = Vec::new();
-        for draft in core::mem::take(&mut self.waiting_collect) {
-            match self.resolve(draft) {
-                (Gate::Send, Some(draft)) => ready.push(draft),
-                (Gate::Wait, Some(draft)) => self.waiting_collect.push(draft),
-                _ => {}
+        for mut draft in core::mem::take(&mut self.waiting_collect) {
+            match self.resolve(&mut draft) {
+                Gate::Send => ready.push(draft),
+                Gate::Wait => self.waiting_collect.push(draft),
+                Gate::Drop => {}
             }
         }
         ready
@@ -231,9 +231,10 @@ impl Pipeline {
         self.consent.user_data_granted()
     }
 
-    /// A companion copy by the consent state: `Send` with the allowed forms, `Wait` (kept
-    /// whole) while a form's signal is undecided, `Drop` when no form is allowed.
-    fn resolve(&self, mut draft: Draft) -> (Gate, Option<Draft>) {
+    /// A companion copy by the consent state: `Send` with the allowed forms (the others are
+    /// removed), `Wait` (kept whole) while a form's signal is undecided, `Drop` when no form
+    /// is allowed.
+    fn resolve(&self, draft: &mut Draft) -> Gate {
         let ga4 = draft
             .ga4
             .as_ref()
@@ -243,7 +244,7 @@ impl Pipeline {
             .as_ref()
             .map(|_| self.consent.companion_gate(Destination::Meta));
         if ga4 == Some(Gate::Wait) || meta == Some(Gate::Wait) {
-            return (Gate::Wait, Some(draft));
+            return Gate::Wait;
         }
         if ga4 != Some(Gate::Send) {
             draft.ga4 = None;
@@ -252,19 +253,19 @@ impl Pipeline {
             draft.meta = None;
         }
         if draft.ga4.is_none() && draft.meta.is_none() {
-            (Gate::Drop, None)
+            Gate::Drop
         } else {
-            (Gate::Send, Some(draft))
+            Gate::Send
         }
     }
 
     /// The companion copy of an accepted event: queued now, held for consent, or nothing.
-    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent) {
+    /// `own_id` is the event's own `event_id` as text, when it has one.
+    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent, own_id: Option<String>) {
         let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
             Some(id) => id,
-            None => match repeat_key(event) {
-                Some(key) => crate::text::split_once_byte(&key, 0)
-                    .map_or(key.clone(), |(_, id)| id.to_string()),
+            None => match own_id {
+                Some(id) => id,
                 None => match self.hooks.mint_id {
                     Some(mint) => mint(&event.name),
                     None => {
@@ -275,23 +276,23 @@ impl Pipeline {
                 },
             },
         };
-        let draft = Draft {
+        let mut draft = Draft {
             event_id,
             name: event.name.clone(),
             ga4: verdict.ga4.clone(),
             meta: verdict.meta.clone(),
             time_ms: (self.hooks.now_ms)(),
         };
-        match self.resolve(draft) {
-            (Gate::Send, draft) => verdict.collect = draft,
-            (Gate::Wait, Some(draft)) => {
+        match self.resolve(&mut draft) {
+            Gate::Send => verdict.collect = Some(draft),
+            Gate::Wait => {
                 if self.waiting_collect.len() == MAX_WAITING {
                     drop_oldest(&mut self.waiting_collect);
                 }
                 self.waiting_collect.push(draft);
                 verdict.collect_waiting = true;
             }
-            _ => {}
+            Gate::Drop => {}
         }
     }
 
@@ -323,52 +324,54 @@ impl Pipeline {
 
     /// Holds, drops or lets through the calls of an accepted event, by the consent state.
     fn apply_consent(&mut self, verdict: &mut Verdict) {
-        for destination in [Destination::Ga4, Destination::Meta] {
-            let routed = match destination {
-                Destination::Ga4 => verdict.ga4.is_some(),
-                Destination::Meta => verdict.meta.is_some(),
-            };
-            let gate = self.consent.gate(destination);
-            if !routed || gate == Gate::Send {
-                continue;
-            }
-            let signal = match destination {
-                Destination::Ga4 => "analytics_storage",
-                Destination::Meta => "ad_storage",
-            };
-            match gate {
-                Gate::Send => {}
-                Gate::Wait => {
-                    // Copied only here: the verdict keeps showing what will be sent.
-                    let held = match destination {
-                        Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
-                        Destination::Meta => verdict.meta.clone().map(Held::Meta),
-                    };
-                    let Some(held) = held else { continue };
-                    if self.waiting.len() == MAX_WAITING {
-                        drop_oldest(&mut self.waiting);
-                        self.stats.consent_dropped += 1;
-                    }
-                    self.waiting.push(held);
-                    verdict.waiting.push(destination);
-                    let why = concat(&["waits in memory for the visitor's consent (", signal, ")"]);
-                    verdict
-                        .warnings
-                        .push(Problem::new(destination.code(), Rule::Consent, &why));
-                }
-                Gate::Drop => {
-                    self.stats.consent_dropped += 1;
-                    match destination {
-                        Destination::Ga4 => verdict.ga4 = None,
-                        Destination::Meta => verdict.meta = None,
-                    }
-                    let why = concat(&["not sent: consent denied (", signal, ")"]);
-                    verdict
-                        .warnings
-                        .push(Problem::new(destination.code(), Rule::Consent, &why));
-                }
-            }
+        self.consent_for(verdict, Destination::Ga4);
+        self.consent_for(verdict, Destination::Meta);
+    }
+
+    /// [`Pipeline::apply_consent`] for one destination.
+    fn consent_for(&mut self, verdict: &mut Verdict, destination: Destination) {
+        let routed = match destination {
+            Destination::Ga4 => verdict.ga4.is_some(),
+            Destination::Meta => verdict.meta.is_some(),
+        };
+        let gate = self.consent.gate(destination);
+        if !routed || gate == Gate::Send {
+            return;
         }
+        let signal = match destination {
+            Destination::Ga4 => "analytics_storage",
+            Destination::Meta => "ad_storage",
+        };
+        let why = match gate {
+            Gate::Send => return,
+            Gate::Wait => {
+                // Copied only here: the verdict keeps showing what will be sent.
+                let held = match destination {
+                    Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
+                    Destination::Meta => verdict.meta.clone().map(Held::Meta),
+                };
+                let Some(held) = held else { return };
+                if self.waiting.len() == MAX_WAITING {
+                    drop_oldest(&mut self.waiting);
+                    self.stats.consent_dropped += 1;
+                }
+                self.waiting.push(held);
+                verdict.waiting.push(destination);
+                "waits in memory for the visitor's consent ("
+            }
+            Gate::Drop => {
+                self.stats.consent_dropped += 1;
+                match destination {
+                    Destination::Ga4 => verdict.ga4 = None,
+                    Destination::Meta => verdict.meta = None,
+                }
+                "not sent: consent denied ("
+            }
+        };
+        let why = concat(&[why, signal, ")"]);
+        verdict
+            .warnings
+            .push(Problem::new(destination.code(), Rule::Consent, &why));
     }
 
     /// An event from page code: `track(name, params)`. `params` is `Err` when it could not be
@@ -377,14 +380,15 @@ impl Pipeline {
         self.stats.received += 1;
         let mut verdict = Verdict::new(Source::Track, None);
         match name {
-            Value::String(name) => self.evaluate(verdict, name, params),
+            Value::String(name) => self.evaluate(&mut verdict, name, params),
             other => {
                 verdict
                     .problems
                     .push(Problem::type_mismatch("name", "a string", &other));
-                self.reject(verdict)
+                self.reject()
             }
         }
+        verdict
     }
 
     /// A window message from `origin`; `read` turns its data into a value and is called only
@@ -402,47 +406,37 @@ impl Pipeline {
             verdict
                 .problems
                 .push(Problem::new("origin", Rule::Origin, &why));
-            return self.ignore(verdict);
+            self.ignore(&mut verdict);
+            return verdict;
         }
         let data = match read() {
             Ok(data) => data,
             Err(problem) => {
                 verdict.problems.push(problem);
-                return self.reject(verdict);
+                self.reject();
+                return verdict;
             }
         };
-        let Value::Object(mut entries) = data else {
-            self.stats.ignored_shape += 1;
-            verdict.problems.push(Problem::type_mismatch(
-                "data",
-                "an object {action, params}",
-                &data,
-            ));
-            return self.ignore(verdict);
-        };
-        let mut take = |key: &str| {
-            entries
-                .iter()
-                .position(|(k, _)| k == key)
-                .map_or(Value::Null, |i| entries.swap_remove(i).1)
-        };
-        let (action, params) = (take("action"), take("params"));
-        let shape_problem = match (&action, &params) {
-            (Value::String(_), Value::Null | Value::Object(_)) => None,
-            (Value::String(_), other) => {
-                Some(Problem::type_mismatch("data.params", "an object", other))
+        let problem = match data {
+            Value::Object(mut entries) => {
+                let action = take(&mut entries, "action");
+                match (action, take(&mut entries, "params")) {
+                    (Value::String(name), params @ (Value::Null | Value::Object(_))) => {
+                        self.evaluate(&mut verdict, name, Ok(params));
+                        return verdict;
+                    }
+                    (Value::String(_), other) => {
+                        Problem::type_mismatch("data.params", "an object", &other)
+                    }
+                    (other, _) => Problem::type_mismatch("data.action", "a string", &other),
+                }
             }
-            (other, _) => Some(Problem::type_mismatch("data.action", "a string", other)),
+            other => Problem::type_mismatch("data", "an object {action, params}", &other),
         };
-        if let Some(problem) = shape_problem {
-            self.stats.ignored_shape += 1;
-            verdict.problems.push(problem);
-            return self.ignore(verdict);
-        }
-        match action {
-            Value::String(name) => self.evaluate(verdict, name, Ok(params)),
-            _ => self.ignore(verdict),
-        }
+        self.stats.ignored_shape += 1;
+        verdict.problems.push(problem);
+        self.ignore(&mut verdict);
+        verdict
     }
 
     /// Records what became of the call to `destination` for an accepted event.
@@ -463,18 +457,14 @@ impl Pipeline {
         }
     }
 
-    fn evaluate(
-        &mut self,
-        mut verdict: Verdict,
-        name: String,
-        params: Result<Value, Problem>,
-    ) -> Verdict {
+    /// Checks, de-duplicates and maps an event into `verdict`.
+    fn evaluate(&mut self, verdict: &mut Verdict, name: String, params: Result<Value, Problem>) {
         let params = match params {
             Ok(params) => params,
             Err(problem) => {
                 verdict.name = Some(name);
                 verdict.problems.push(problem);
-                return self.reject(verdict);
+                return self.reject();
             }
         };
         let checked = check(&name, params, self.config.strict);
@@ -482,9 +472,12 @@ impl Pipeline {
         verdict.warnings = checked.warnings;
         let Some(event) = checked.event else {
             verdict.problems = checked.problems;
-            return self.reject(verdict);
+            return self.reject();
         };
-        if let Some(key) = repeat_key(&event) {
+        let own_id = own_event_id(&event);
+        if let Some(id) = &own_id {
+            // The repeat key: name + NUL + event id.
+            let key = concat(&[&event.name, "\u{0}", id]);
             if self.recent.contains(&key) {
                 self.stats.ignored_duplicate += 1;
                 let why = "the same event with this event_id was already received; not sent again";
@@ -519,23 +512,20 @@ impl Pipeline {
             }
         }
         self.stats.accepted += 1;
-        self.apply_consent(&mut verdict);
+        self.apply_consent(verdict);
         if self.config.companion.is_some() {
-            self.collect(&mut verdict, &event);
+            self.collect(verdict, &event, own_id);
         }
         verdict.event = Some(event);
-        verdict
     }
 
-    fn reject(&mut self, verdict: Verdict) -> Verdict {
+    fn reject(&mut self) {
         self.stats.rejected += 1;
-        verdict
     }
 
-    fn ignore(&mut self, mut verdict: Verdict) -> Verdict {
+    fn ignore(&mut self, verdict: &mut Verdict) {
         self.stats.ignored += 1;
         verdict.ignored = true;
-        verdict
     }
 }
 
@@ -552,21 +542,26 @@ fn drop_oldest<T>(queue: &mut Vec<T>) {
     queue.pop();
 }
 
-/// `name` + event id, for events that carry an `event_id`.
-fn repeat_key(event: &CheckedEvent) -> Option<String> {
-    let id = match event.params.get("event_id")? {
-        Value::String(s) if !s.is_empty() => Scalar::Str(s.clone()),
-        Value::Number(n) => Scalar::Num(*n),
-        _ => return None,
-    };
-    let mut key = event.name.clone();
-    key.push('\u{0}');
-    match id {
-        Scalar::Str(s) => key.push_str(&s),
-        Scalar::Num(n) => crate::text::push_number(&mut key, n),
-        Scalar::Bool(_) => {}
+/// Removes the first entry under `key` (the last entry takes its place) and returns its
+/// value, or `Null`.
+fn take(entries: &mut Vec<(String, Value)>, key: &str) -> Value {
+    entries
+        .iter()
+        .position(|(k, _)| k == key)
+        .map_or(Value::Null, |i| entries.swap_remove(i).1)
+}
+
+/// The event's own `event_id` as text, when it has a non-empty string or a number there.
+fn own_event_id(event: &CheckedEvent) -> Option<String> {
+    match event.params.get("event_id")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => {
+            let mut id = String::new();
+            crate::text::push_number(&mut id, *n);
+            Some(id)
+        }
+        _ => None,
     }
-    Some(key)
 }
 
 #[cfg(test)]
@@ -728,6 +723,7 @@ mod tests {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties {
     use super::*;
+    use crate::flatten::Scalar;
     use crate::origin::Allowlist;
     use proptest::prelude::*;
 

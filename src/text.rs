@@ -21,7 +21,13 @@ fn push_digits(out: &mut String, n: u64, width: u32) {
 /// How many characters `s` has (counting UTF-8 lead bytes; `chars().count()` pulls in a
 /// large vectorised routine).
 pub fn char_count(s: &str) -> usize {
-    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
+    let mut count = 0;
+    for &b in s.as_bytes() {
+        if b & 0xC0 != 0x80 {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// The decimal digits of `n` as a new string.
@@ -75,16 +81,15 @@ pub fn push_number(out: &mut String, n: f64) {
 /// Characters other than ASCII letters and digits become `_`; runs of `_` collapse.
 pub fn snake_case(key: &str) -> String {
     let bytes = key.as_bytes();
-    let mut out = String::with_capacity(key.len() + 4);
-    let mut prev: Option<u8> = None;
+    let mut out = String::new();
+    // The byte before (0 at the start: neither letter nor digit).
+    let mut prev = 0u8;
     for (i, &b) in bytes.iter().enumerate() {
         if b.is_ascii_uppercase() {
-            let next = bytes.get(i + 1).copied();
-            let boundary = match prev {
-                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
-                Some(p) if p.is_ascii_uppercase() => next.is_some_and(|n| n.is_ascii_lowercase()),
-                _ => false,
-            };
+            let next_lower = bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            let boundary = prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower);
             if boundary && !out.ends_with('_') {
                 out.push('_');
             }
@@ -95,7 +100,7 @@ pub fn snake_case(key: &str) -> String {
             // One `_` per non-ASCII character (its first byte), not per UTF-8 byte.
             out.push('_');
         }
-        prev = Some(b);
+        prev = b;
     }
     while out.ends_with('_') {
         out.pop();
@@ -105,8 +110,8 @@ pub fn snake_case(key: &str) -> String {
 
 /// The first `max` characters of `s` when it is longer than that; `None` when it fits.
 pub fn cut_chars(s: &str, max: usize) -> Option<String> {
-    let mut chars = 0;
-    for (byte, b) in s.bytes().enumerate() {
+    let (mut chars, mut byte) = (0, 0);
+    for &b in s.as_bytes() {
         // A character starts at every byte that is not a UTF-8 continuation byte.
         if b & 0xC0 != 0x80 {
             if chars == max {
@@ -114,14 +119,14 @@ pub fn cut_chars(s: &str, max: usize) -> Option<String> {
             }
             chars += 1;
         }
+        byte += 1;
     }
     None
 }
 
 /// `s` in double quotes for a message, shortened to 40 characters.
 pub fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(44) + 2);
-    out.push('"');
+    let mut out = String::from("\"");
     match cut_chars(s, 40) {
         Some(short) => {
             out.push_str(&short);
@@ -136,19 +141,32 @@ pub fn quoted(s: &str) -> String {
 /// `s` split at the first `sep` (an ASCII byte), without it. (str's char-pattern methods
 /// bring memchr and slice-index panic formatting into the wasm; these byte loops do not.)
 pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
+    // A plain loop: `position` kept its iterator in linear memory (a larger function).
+    let mut at = 0;
+    while let Some(&b) = s.as_bytes().get(at) {
+        if b == sep {
+            return Some((s.get(..at)?, s.get(at + 1..)?));
+        }
+        at += 1;
+    }
+    None
 }
 
 /// `s` split at the last `sep` (an ASCII byte), without it.
 pub fn rsplit_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let at = s.bytes().rposition(|b| b == sep)?;
+    let mut at = s.len();
+    loop {
+        at = at.checked_sub(1)?;
+        if s.as_bytes().get(at) == Some(&sep) {
+            break;
+        }
+    }
     Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
 /// Whether `s` contains the ASCII byte `b`.
 pub fn has_byte(s: &str, b: u8) -> bool {
-    s.bytes().any(|c| c == b)
+    split_once_byte(s, b).is_some()
 }
 
 /// The pieces of `s` between the `sep`s (an ASCII byte), as `s.split(sep)` gives them.
@@ -184,20 +202,20 @@ impl<'a> Iterator for SplitByte<'a> {
 /// `s` without leading and trailing whitespace, as `str::trim` (Unicode `White_Space`), in
 /// one forward pass (`str::trim` brings its own searcher and a backward UTF-8 decoder).
 pub fn trim(s: &str) -> &str {
-    let mut kept: Option<(usize, usize)> = None;
+    // All whitespace leaves `start > end`, and `get` gives `None`.
+    let (mut start, mut end) = (s.len(), 0);
     for (i, c) in s.char_indices() {
         if !c.is_whitespace() {
-            let start = kept.map_or(i, |(start, _)| start);
-            kept = Some((start, i + c.len_utf8()));
+            start = start.min(i);
+            end = i + c.len_utf8();
         }
     }
-    kept.and_then(|(start, end)| s.get(start..end))
-        .unwrap_or("")
+    s.get(start..end).unwrap_or("")
 }
 
 /// Joins parts into one string.
 pub fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    let mut out = String::new();
     for p in parts {
         out.push_str(p);
     }

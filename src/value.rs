@@ -24,10 +24,14 @@ pub enum Value {
 impl Value {
     /// The value under `key` when `self` is an object.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        match self {
-            Value::Object(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
+        if let Value::Object(entries) = self {
+            for (k, v) in entries {
+                if k == key {
+                    return Some(v);
+                }
+            }
         }
+        None
     }
 
     /// The article and type name used in messages, e.g. "a string".
