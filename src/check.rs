@@ -131,39 +131,28 @@ impl Report {
         path: &mut String,
         depth: usize,
     ) -> Option<Value> {
-        match (kind, value) {
-            (Kind::Id, Value::Number(n)) if is_id(n) => Some(Value::Number(n)),
-            (Kind::Id, Value::String(s)) if is_digits(&s) => Some(Value::Number(digits_value(&s))),
-            (Kind::Id, other @ Value::Number(_)) => {
-                self.type_problem(path, "a whole number ≥ 0", &other);
-                None
+        // Every mismatch ends in the one `type_problem` call below, not one call per arm.
+        let (expected, got) = match (kind, value) {
+            (Kind::Id, Value::Number(n)) if is_id(n) => return Some(Value::Number(n)),
+            (Kind::Id, Value::String(s)) if is_digits(&s) => {
+                return Some(Value::Number(digits_value(&s)))
             }
-            (Kind::Id, other) => {
-                self.type_problem(path, "a number", &other);
-                None
-            }
-            (Kind::Text, Value::String(s)) => self.string(s, path),
-            (Kind::Text, other) => {
-                self.type_problem(path, "a string", &other);
-                None
-            }
-            (Kind::Code, Value::String(s)) => self.string(s, path),
+            (Kind::Id, other @ Value::Number(_)) => ("a whole number ≥ 0", other),
+            (Kind::Id, other) => ("a number", other),
+            (Kind::Text | Kind::Code, Value::String(s)) => return self.string(s, path),
+            (Kind::Text, other) => ("a string", other),
             (Kind::Code, Value::Number(n)) if is_id(n) => {
                 let mut s = String::new();
                 push_u64(&mut s, n as u64);
-                Some(Value::String(s))
+                return Some(Value::String(s));
             }
-            (Kind::Code, other) => {
-                self.type_problem(path, "a string or a number", &other);
-                None
+            (Kind::Code, other) => ("a string or a number", other),
+            (Kind::Flag, Value::Bool(b)) => return Some(Value::Bool(b)),
+            (Kind::Flag, Value::Number(n)) if n == 0.0 || n == 1.0 => {
+                return Some(Value::Bool(n == 1.0))
             }
-            (Kind::Flag, Value::Bool(b)) => Some(Value::Bool(b)),
-            (Kind::Flag, Value::Number(n)) if n == 0.0 || n == 1.0 => Some(Value::Bool(n == 1.0)),
-            (Kind::Flag, other) => {
-                self.type_problem(path, "a boolean", &other);
-                None
-            }
-            (Kind::Any, value) => self.generic(value, path, depth),
+            (Kind::Flag, other) => ("a boolean", other),
+            (Kind::Any, value) => return self.generic(value, path, depth),
             (Kind::List(item), Value::Array(items)) => {
                 let before = self.problems.len();
                 let mut out = Vec::with_capacity(items.len());
@@ -175,24 +164,20 @@ impl Report {
                     }
                     restore(path, at);
                 }
-                (self.problems.len() == before).then_some(Value::Array(out))
+                return (self.problems.len() == before).then_some(Value::Array(out));
             }
-            (Kind::List(_), other) => {
-                self.type_problem(path, "an array", &other);
-                None
-            }
+            (Kind::List(_), other) => ("an array", other),
             (Kind::Record(fields), Value::Object(entries)) => {
                 if depth > MAX_DEPTH {
                     self.problem(path, Rule::TooLarge, "nested too deeply");
                     return None;
                 }
-                self.record(fields, entries, path, depth)
+                return self.record(fields, entries, path, depth);
             }
-            (Kind::Record(_), other) => {
-                self.type_problem(path, "an object", &other);
-                None
-            }
-        }
+            (Kind::Record(_), other) => ("an object", other),
+        };
+        self.type_problem(path, expected, &got);
+        None
     }
 
     /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
