@@ -159,6 +159,12 @@ pub const EVENTS: &[EventSpec] = &[
     plain("group_sms_code_confirmed"),
 ];
 
+/// Whether `word` is one of the space-separated words of `list`. (Word lists are kept as one
+/// string each: a `&[&str]` table costs 8 bytes of pointers per entry in the wasm.)
+pub fn in_word_list(list: &str, word: &str) -> bool {
+    crate::text::split_byte(list, b' ').any(|listed| listed == word)
+}
+
 /// The catalogue entry for `name` (case-sensitive, as the widget sends it).
 pub fn find(name: &str) -> Option<&'static EventSpec> {
     EVENTS.iter().find(|spec| spec.name == name)

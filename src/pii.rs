@@ -2,32 +2,21 @@
 //! for an analytics destination. Recognised by the key (names, contacts) and by the value's
 //! shape (emails, phone numbers), whatever the key says.
 
-/// Key words that mark a field as personal whatever their neighbours are.
-const PERSONAL_WORDS: &[&str] = &[
-    "email",
-    "mail",
-    "phone",
-    "telephone",
-    "tel",
-    "surname",
-    "firstname",
-    "lastname",
-    "fullname",
-    "middlename",
-    "patronymic",
-    "username",
-    "birthday",
-    "birthdate",
-    "address",
-    "passport",
-];
+use crate::catalog::in_word_list;
 
-/// Words that, followed by `name`, mean a person's name (`first_name`, `client_name`…).
-/// `company_name`, `service_name` and `salon_name` are businesses and services, not people.
-const PERSON_QUALIFIERS: &[&str] = &[
-    "first", "last", "full", "middle", "given", "family", "client", "customer", "user", "contact",
-    "person", "visitor", "patient", "guest", "member", "your",
-];
+/// Key words (separated by spaces) that mark a field as personal whatever their neighbours are.
+const PERSONAL_WORDS: &str = concat!(
+    "email mail phone telephone tel surname firstname lastname fullname middlename ",
+    "patronymic username birthday birthdate address passport",
+);
+
+/// Words (separated by spaces) that, followed by `name`, mean a person's name (`first_name`,
+/// `client_name`…). `company_name`, `service_name` and `salon_name` are businesses and
+/// services, not people.
+const PERSON_QUALIFIERS: &str = concat!(
+    "first last full middle given family client customer user contact person visitor ",
+    "patient guest member your",
+);
 
 /// Whether the key (any case style) names personal data.
 pub fn key_is_personal(key: &str) -> bool {
@@ -37,8 +26,8 @@ pub fn key_is_personal(key: &str) -> bool {
     }
     let mut previous: Option<&str> = None;
     for word in crate::text::split_byte(&snake, b'_') {
-        if PERSONAL_WORDS.contains(&word)
-            || (word == "name" && previous.is_some_and(|q| PERSON_QUALIFIERS.contains(&q)))
+        if in_word_list(PERSONAL_WORDS, word)
+            || (word == "name" && previous.is_some_and(|q| in_word_list(PERSON_QUALIFIERS, q)))
         {
             return true;
         }
