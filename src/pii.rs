@@ -82,24 +82,22 @@ fn looks_like_email(word: &str) -> bool {
 fn has_phone(value: &[u8]) -> bool {
     let is_phone_byte =
         |b: &u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+');
+    // One forward pass: a run starts at a digit, `+` or `(` and takes every phone byte after.
     let mut at = 0;
-    while let Some(start) = value
-        .get(at..)
-        .and_then(|rest| {
-            rest.iter()
-                .position(|b| b.is_ascii_digit() || matches!(b, b'+' | b'('))
-        })
-        .map(|i| at + i)
-    {
-        let end = value
-            .get(start..)
-            .and_then(|tail| tail.iter().position(|b| !is_phone_byte(b)))
-            .map_or(value.len(), |i| start + i);
-        let run = value.get(start..end).unwrap_or_default();
+    while let Some(first) = value.get(at) {
+        if !(first.is_ascii_digit() || matches!(first, b'+' | b'(')) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while value.get(at).is_some_and(is_phone_byte) {
+            at += 1;
+        }
+        let run = value.get(start..at).unwrap_or_default();
         // A number stands alone: a run glued to letters or digits is part of a word or an id
         // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
         let before = start.checked_sub(1).and_then(|i| value.get(i));
-        let next = value.get(end);
+        let next = value.get(at);
         let ends_in_digit = run.last().is_some_and(u8::is_ascii_digit);
         let glued = before.is_some_and(u8::is_ascii_alphanumeric)
             || next == Some(&b':')
@@ -107,8 +105,6 @@ fn has_phone(value: &[u8]) -> bool {
         if !glued && looks_like_phone(run) {
             return true;
         }
-        // Step past the run (at least one byte, so the loop always advances).
-        at = end.max(start + 1);
     }
     false
 }
