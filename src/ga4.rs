@@ -13,8 +13,8 @@ pub const MAX_PARAMS: usize = 25;
 /// Longest string parameter value GA4 keeps, in characters.
 pub const MAX_VALUE_LENGTH: usize = 100;
 
-/// Prefixes GA4 reserves for event and parameter names.
-pub const RESERVED_PREFIXES: &[&str] = &["google_", "ga_", "firebase_"];
+/// Prefixes GA4 reserves for event and parameter names, separated by spaces.
+pub const RESERVED_PREFIXES: &str = "google_ ga_ firebase_";
 
 /// Event names GA4 reserves, separated by spaces (any name starting with `notification_` too).
 pub const RESERVED_NAMES: &str = concat!(
@@ -44,11 +44,8 @@ fn is_name_syntax(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn reserved_prefix(name: &str) -> Option<&'static str> {
-    RESERVED_PREFIXES
-        .iter()
-        .copied()
-        .find(|p| name.starts_with(p))
+fn reserved_prefix(name: &str) -> Option<&str> {
+    crate::text::split_byte(RESERVED_PREFIXES, b' ').find(|p| name.starts_with(p))
 }
 
 /// Checks an event name against GA4's rules; the error gives the rule and a sentence.
