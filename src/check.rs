@@ -153,19 +153,7 @@ impl Report {
             }
             (Kind::Flag, other) => ("a boolean", other),
             (Kind::Any, value) => return self.generic(value, path, depth),
-            (Kind::List(item), Value::Array(items)) => {
-                let before = self.problems.len();
-                let mut out = Vec::with_capacity(items.len());
-                for (i, v) in items.into_iter().enumerate() {
-                    let at = path.len();
-                    push_index(path, i);
-                    if let Some(v) = self.known(item, v, path, depth + 1) {
-                        out.push(v);
-                    }
-                    restore(path, at);
-                }
-                return (self.problems.len() == before).then_some(Value::Array(out));
-            }
+            (Kind::List(item), Value::Array(items)) => return self.list(item, items, path, depth),
             (Kind::List(_), other) => ("an array", other),
             (Kind::Record(fields), Value::Object(entries)) => {
                 if depth > MAX_DEPTH {
@@ -205,40 +193,40 @@ impl Report {
             self.warning(path, Rule::TooLarge, "removed: nested too deeply");
             return None;
         }
+        // Arrays and objects of unknown fields go through the same loops as known ones: a list
+        // of `Any` items, a record without known fields.
         match value {
-            Value::Null => Some(Value::Null),
-            Value::Bool(b) => Some(Value::Bool(b)),
-            Value::Number(n) if n.is_finite() => Some(Value::Number(n)),
-            Value::Number(_) => {
+            Value::Number(n) if !n.is_finite() => {
                 self.warning(path, Rule::Unsupported, "removed: not a finite number");
                 None
             }
             Value::String(s) => self.string(s, path),
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, v) in items.into_iter().enumerate() {
-                    let at = path.len();
-                    push_index(path, i);
-                    if let Some(v) = self.generic(v, path, depth + 1) {
-                        out.push(v);
-                    }
-                    restore(path, at);
-                }
-                Some(Value::Array(out))
-            }
-            Value::Object(entries) => {
-                let mut out = Vec::with_capacity(entries.len());
-                for (key, v) in entries {
-                    let at = path.len();
-                    push_key(path, &key);
-                    if let Some(v) = self.unknown(&key, v, path, depth + 1) {
-                        out.push((key, v));
-                    }
-                    restore(path, at);
-                }
-                Some(Value::Object(out))
-            }
+            Value::Array(items) => self.list(&Kind::Any, items, path, depth),
+            Value::Object(entries) => self.record(&[], entries, path, depth),
+            other => Some(other),
         }
+    }
+
+    /// Checks each item of an array against `item`; returns the normalised array, or `None`
+    /// when a problem was found.
+    fn list(
+        &mut self,
+        item: &'static Kind,
+        items: Vec<Value>,
+        path: &mut String,
+        depth: usize,
+    ) -> Option<Value> {
+        let before = self.problems.len();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            let at = path.len();
+            push_index(path, i);
+            if let Some(v) = self.known(item, v, path, depth + 1) {
+                out.push(v);
+            }
+            restore(path, at);
+        }
+        (self.problems.len() == before).then_some(Value::Array(out))
     }
 
     /// Any string, known field or not, is removed when it looks like an email or a phone.
