@@ -52,15 +52,15 @@ pub fn flatten(params: &Value, projection: Projection) -> FlatParams {
     out
 }
 
-fn push(out: &mut FlatParams, name: String, value: Scalar) {
-    if !out.iter().any(|(n, _)| *n == name) {
-        out.push((name, value));
+fn push(out: &mut FlatParams, name: &str, value: Scalar) {
+    if !out.iter().any(|(n, _)| n == name) {
+        out.push((name.to_string(), value));
     }
 }
 
 fn push_scalar(out: &mut FlatParams, name: &str, value: &Value) {
     if let Some(scalar) = scalar(value) {
-        push(out, name.to_string(), scalar);
+        push(out, name, scalar);
     }
 }
 
@@ -84,12 +84,12 @@ fn generic(name: &str, value: &Value, out: &mut FlatParams) {
                 }
                 push_text(&mut joined, item);
             }
-            push(out, name.to_string(), Scalar::Str(joined));
+            push(out, name, Scalar::Str(joined));
         }
         Value::Array(items) => {
             let mut count = String::from(name);
             count.push_str("_count");
-            push(out, count, Scalar::Num(items.len() as f64));
+            push(out, &count, Scalar::Num(items.len() as f64));
         }
         Value::Object(entries) => {
             for (key, value) in entries {
@@ -142,18 +142,14 @@ fn booking_summary(appointments: &Value, out: &mut FlatParams) {
             push_distinct(&mut records, id);
         }
     }
-    push(
-        out,
-        "appointment_count".to_string(),
-        Scalar::Num(items.len() as f64),
-    );
+    push(out, "appointment_count", Scalar::Num(items.len() as f64));
     for (name, list) in [
         ("service_ids", services),
         ("staff_ids", staff),
         ("record_ids", records),
     ] {
         if !list.is_empty() {
-            push(out, name.to_string(), Scalar::Str(list));
+            push(out, name, Scalar::Str(list));
         }
     }
     if let Some(datetime) = items.first().and_then(|a| a.get("datetime")) {
