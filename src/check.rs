@@ -6,7 +6,7 @@ use crate::prelude::*;
 use crate::catalog::{self, Field, Kind};
 use crate::event::{CheckedEvent, Problem, Rule};
 use crate::limits::MAX_DEPTH;
-use crate::text::{concat, push_u64, quoted, MAX_SAFE_INTEGER};
+use crate::text::{concat, push_u64, quoted, u64_to_string, MAX_SAFE_INTEGER};
 use crate::value::Value;
 use crate::{ga4, pii};
 
@@ -142,9 +142,7 @@ impl Report {
             (Kind::Text | Kind::Code, Value::String(s)) => return self.string(s, path),
             (Kind::Text, other) => ("a string", other),
             (Kind::Code, Value::Number(n)) if is_id(n) => {
-                let mut s = String::new();
-                push_u64(&mut s, n as u64);
-                return Some(Value::String(s));
+                return Some(Value::String(u64_to_string(n as u64)))
             }
             (Kind::Code, other) => ("a string or a number", other),
             (Kind::Flag, Value::Bool(b)) => return Some(Value::Bool(b)),
