@@ -145,13 +145,13 @@ pub fn stats_json(s: &Stats, outbox: &OutboxStats) -> String {
         outbox.storage_failures,
     ];
     let mut out = String::with_capacity(STATS_TEMPLATE.len() + 40);
-    let mut pieces = split_byte(STATS_TEMPLATE, b'#');
-    if let Some(first) = pieces.next() {
-        out.push_str(first);
-    }
-    for (n, piece) in counters.iter().zip(pieces) {
-        push_u64(&mut out, u64::from(*n));
+    let mut counters = counters.iter();
+    for piece in split_byte(STATS_TEMPLATE, b'#') {
         out.push_str(piece);
+        // The last piece (`}}`) has no counter after it.
+        if let Some(n) = counters.next() {
+            push_u64(&mut out, u64::from(*n));
+        }
     }
     out
 }
