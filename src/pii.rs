@@ -114,21 +114,26 @@ fn has_phone(value: &[u8]) -> bool {
 /// a leading `+` (otherwise ids and timestamps would look like phones); dates (8 digits) stay
 /// below the threshold.
 fn looks_like_phone(run: &[u8]) -> bool {
-    let end = run
-        .iter()
-        .rposition(|b| !matches!(b, b'-' | b' ' | b'('))
-        .map_or(0, |i| i + 1);
-    let run = run.get(..end).unwrap_or_default();
     let (plus, rest) = match run.split_first() {
         Some((b'+', rest)) => (true, rest),
         _ => (false, run),
     };
     let mut digits = 0;
     let mut separators = 0;
+    // Separators count once a digit or `)` follows them: the trailing ones are not part of it.
+    let mut pending = 0;
     for b in rest {
         match b {
-            b'0'..=b'9' => digits += 1,
-            b' ' | b'-' | b'(' | b')' => separators += 1,
+            b'0'..=b'9' => {
+                digits += 1;
+                separators += pending;
+                pending = 0;
+            }
+            b')' => {
+                separators += pending + 1;
+                pending = 0;
+            }
+            b' ' | b'-' | b'(' => pending += 1,
             _ => return false,
         }
     }
