@@ -106,7 +106,7 @@ impl Report {
                 restore(path, at);
             }
         }
-        let mut out = Vec::with_capacity(entries.len());
+        let mut out = Vec::new();
         for (key, value) in entries {
             let at = path.len();
             push_key(path, &key);
@@ -215,7 +215,7 @@ impl Report {
         depth: usize,
     ) -> Option<Value> {
         let before = self.problems.len();
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = Vec::new();
         for (i, v) in items.into_iter().enumerate() {
             let at = path.len();
             push_index(path, i);
