@@ -6,7 +6,7 @@ use crate::prelude::*;
 use crate::catalog::{self, Field, Kind};
 use crate::event::{CheckedEvent, Problem, Rule};
 use crate::limits::MAX_DEPTH;
-use crate::text::{concat, push_u64, quoted, u64_to_string, MAX_SAFE_INTEGER};
+use crate::text::{push_u64, quoted, u64_to_string, MAX_SAFE_INTEGER};
 use crate::value::Value;
 use crate::{ga4, pii};
 
@@ -31,10 +31,7 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
             report.problem(
                 "name",
                 Rule::UnknownEvent,
-                &concat(&[
-                    quoted(name).as_str(),
-                    " is not in the event catalogue (strict mode)",
-                ]),
+                &(quoted(name) + " is not in the event catalogue (strict mode)"),
             );
         } else if let Err((rule, detail)) = ga4::check_event_name(name) {
             report.problem("name", rule, &detail);
@@ -231,11 +228,10 @@ impl Report {
     fn string(&mut self, s: String, path: &str) -> Option<Value> {
         match pii::value_looks_personal(&s) {
             Some(what) => {
-                self.warning(
-                    path,
-                    Rule::Pii,
-                    &concat(&["removed: looks like ", what, ", which is never forwarded"]),
-                );
+                let mut detail = String::from("removed: looks like ");
+                detail.push_str(what);
+                detail.push_str(", which is never forwarded");
+                self.warning(path, Rule::Pii, &detail);
                 None
             }
             None => Some(Value::String(s)),

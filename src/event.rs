@@ -96,7 +96,9 @@ impl Problem {
 
     /// A type mismatch: `<path>: expected <expected>, got <what was there>`.
     pub fn type_mismatch(path: &str, expected: &str, got: &Value) -> Problem {
-        let mut detail = concat(&["expected ", expected, ", got "]);
+        let mut detail = String::from("expected ");
+        detail.push_str(expected);
+        detail.push_str(", got ");
         match got {
             Value::String(s) => detail.push_str(&quoted(s)),
             Value::Number(n) => push_number(&mut detail, *n),
