@@ -131,9 +131,10 @@ impl Report {
         // Every mismatch ends in the one `type_problem` call below, not one call per arm.
         let (expected, got) = match (kind, value) {
             (Kind::Id, Value::Number(n)) if is_id(n) => return Some(Value::Number(n)),
-            (Kind::Id, Value::String(s)) if is_digits(&s) => {
-                return Some(Value::Number(digits_value(&s)))
-            }
+            (Kind::Id, Value::String(s)) => match digits_value(&s) {
+                Some(n) => return Some(Value::Number(n)),
+                None => ("a number", Value::String(s)),
+            },
             (Kind::Id, other @ Value::Number(_)) => ("a whole number ≥ 0", other),
             (Kind::Id, other) => ("a number", other),
             (Kind::Text | Kind::Code, Value::String(s)) => return self.string(s, path),
@@ -172,7 +173,7 @@ impl Report {
         path: &mut String,
         depth: usize,
     ) -> Option<Value> {
-        if pii::key_is_personal(key) && !matches!(value, Value::Null) {
+        if !matches!(value, Value::Null) && pii::key_is_personal(key) {
             self.warning(
                 path,
                 Rule::Pii,
@@ -262,13 +263,20 @@ fn is_id(n: f64) -> bool {
     (0.0..MAX_SAFE_INTEGER).contains(&n) && (n as u64) as f64 == n
 }
 
-fn is_digits(s: &str) -> bool {
-    (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn digits_value(s: &str) -> f64 {
-    s.bytes()
-        .fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0'))
+/// The value of a string of 1 to 15 ASCII digits (an id sent as text); `None` for any other
+/// string.
+fn digits_value(s: &str) -> Option<f64> {
+    if !(1..=15).contains(&s.len()) {
+        return None;
+    }
+    let mut value = 0.0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10.0 + f64::from(b - b'0');
+    }
+    Some(value)
 }
 
 #[cfg(test)]
