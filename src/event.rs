@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{concat, push_number, quoted};
+use crate::text::{push_number, quoted};
 use crate::value::Value;
 
 /// The rule a problem or warning is about. Its code is stable and shown to JavaScript.
@@ -90,7 +90,7 @@ impl Problem {
         Problem {
             path: path.to_string(),
             rule,
-            message: concat(&[path, ": ", detail]),
+            message: String::from(path) + ": " + detail,
         }
     }
 
