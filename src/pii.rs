@@ -79,10 +79,12 @@ fn looks_like_email(word: &str) -> bool {
 /// Whether a run of digits and phone separators in `value` is a phone number. (Every byte
 /// looked at is ASCII, so the scan is over bytes: a multi-byte character is never a digit, a
 /// separator or a letter here.)
+///
+/// A phone is `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the
+/// separators people type (trailing `-`, ` ` and `(` are not part of it). A bare run of digits
+/// counts only with a leading `+` (otherwise ids and timestamps would look like phones); dates
+/// (8 digits) stay below the threshold. The run is measured in the pass that finds its end.
 fn has_phone(value: &[u8]) -> bool {
-    let is_phone_byte =
-        |b: &u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+');
-    // One forward pass: a run starts at a digit, `+` or `(` and takes every phone byte after.
     let mut at = 0;
     while let Some(first) = value.get(at) {
         if !(first.is_ascii_digit() || matches!(first, b'+' | b'(')) {
@@ -90,58 +92,55 @@ fn has_phone(value: &[u8]) -> bool {
             continue;
         }
         let start = at;
-        while value.get(at).is_some_and(is_phone_byte) {
+        let plus = *first == b'+';
+        if plus {
             at += 1;
         }
-        let run = value.get(start..at).unwrap_or_default();
+        let mut digits = 0;
+        let mut separators = 0;
+        // Separators count once a digit or `)` follows them: the trailing ones are not part of
+        // the number.
+        let mut pending = 0;
+        let mut inner_plus = false;
+        while let Some(b) = value.get(at) {
+            match b {
+                b'0'..=b'9' => {
+                    digits += 1;
+                    separators += pending;
+                    pending = 0;
+                }
+                b')' => {
+                    separators += pending + 1;
+                    pending = 0;
+                }
+                b' ' | b'-' | b'(' => pending += 1,
+                b'+' => inner_plus = true,
+                _ => break,
+            }
+            at += 1;
+        }
+        let shaped = !inner_plus
+            && if plus {
+                (8..=15).contains(&digits)
+            } else {
+                separators > 0 && (9..=15).contains(&digits)
+            };
         // A number stands alone: a run glued to letters or digits is part of a word or an id
         // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
         let before = start.checked_sub(1).and_then(|i| value.get(i));
         let next = value.get(at);
-        let ends_in_digit = run.last().is_some_and(u8::is_ascii_digit);
+        let ends_in_digit = at
+            .checked_sub(1)
+            .and_then(|i| value.get(i))
+            .is_some_and(u8::is_ascii_digit);
         let glued = before.is_some_and(u8::is_ascii_alphanumeric)
             || next == Some(&b':')
             || (ends_in_digit && next.is_some_and(u8::is_ascii_alphanumeric));
-        if !glued && looks_like_phone(run) {
+        if shaped && !glued {
             return true;
         }
     }
     false
-}
-
-/// `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the separators people
-/// type (trailing `-`, ` ` and `(` are not part of it). A bare run of digits counts only with
-/// a leading `+` (otherwise ids and timestamps would look like phones); dates (8 digits) stay
-/// below the threshold.
-fn looks_like_phone(run: &[u8]) -> bool {
-    let (plus, rest) = match run.split_first() {
-        Some((b'+', rest)) => (true, rest),
-        _ => (false, run),
-    };
-    let mut digits = 0;
-    let mut separators = 0;
-    // Separators count once a digit or `)` follows them: the trailing ones are not part of it.
-    let mut pending = 0;
-    for b in rest {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                separators += pending;
-                pending = 0;
-            }
-            b')' => {
-                separators += pending + 1;
-                pending = 0;
-            }
-            b' ' | b'-' | b'(' => pending += 1,
-            _ => return false,
-        }
-    }
-    if plus {
-        (8..=15).contains(&digits)
-    } else {
-        separators > 0 && (9..=15).contains(&digits)
-    }
 }
 
 #[cfg(test)]
