@@ -67,11 +67,9 @@ pub enum Projection {
     Booking,
 }
 
-/// One event of the catalogue.
+/// What the catalogue knows about an event (shared by all the events that are alike).
 #[derive(Debug)]
 pub struct EventSpec {
-    /// The name as the widget posts it in `action`.
-    pub name: &'static str,
     /// The parameters known for it.
     pub fields: &'static [Field],
     /// How its parameters are flattened.
@@ -102,29 +100,54 @@ const BOOKING: &[Field] = &[
     optional("event_id", Kind::Code),
 ];
 
-const fn plain(name: &'static str) -> EventSpec {
-    EventSpec {
-        name,
-        fields: &[],
-        projection: Projection::Generic,
-        ga4: DefaultRoute::AsIs,
-        meta: DefaultRoute::AsIs,
-    }
+/// One event of the catalogue: its name and what is known about it.
+#[derive(Debug)]
+pub struct CatalogEntry {
+    /// The name as the widget posts it in `action`.
+    pub name: &'static str,
+    /// What is known about it (the entries share a few specs, so each entry is only a name and
+    /// a pointer in the wasm).
+    pub spec: &'static EventSpec,
 }
 
-const fn booking(name: &'static str) -> EventSpec {
-    EventSpec {
+/// An event with no known parameters that goes everywhere under its own name.
+const PLAIN: &EventSpec = &EventSpec {
+    fields: &[],
+    projection: Projection::Generic,
+    ga4: DefaultRoute::AsIs,
+    meta: DefaultRoute::AsIs,
+};
+
+/// A booking: summarised for the destinations, a Meta `Schedule`.
+const BOOKING_EVENT: &EventSpec = &EventSpec {
+    fields: BOOKING,
+    projection: Projection::Booking,
+    ga4: DefaultRoute::AsIs,
+    meta: DefaultRoute::Renamed("Schedule"),
+};
+
+/// Not forwarded anywhere.
+const OFF: &EventSpec = &EventSpec {
+    fields: &[],
+    projection: Projection::Generic,
+    ga4: DefaultRoute::Off,
+    meta: DefaultRoute::Off,
+};
+
+const fn plain(name: &'static str) -> CatalogEntry {
+    CatalogEntry { name, spec: PLAIN }
+}
+
+const fn booking(name: &'static str) -> CatalogEntry {
+    CatalogEntry {
         name,
-        fields: BOOKING,
-        projection: Projection::Booking,
-        ga4: DefaultRoute::AsIs,
-        meta: DefaultRoute::Renamed("Schedule"),
+        spec: BOOKING_EVENT,
     }
 }
 
 /// Every event name known (FACTS §2). Names from an unverified copy of the widget are included:
 /// a name the widget never sends costs nothing.
-pub const EVENTS: &[EventSpec] = &[
+pub const EVENTS: &[CatalogEntry] = &[
     plain("widget_loaded"),
     plain("service_selected"),
     plain("master_selected"),
@@ -143,12 +166,9 @@ pub const EVENTS: &[EventSpec] = &[
     // The widget's own Meta standard event for a booking. `booked` already becomes a Meta
     // `Schedule` carrying the booking's event id, so forwarding this one would count the
     // booking twice in Meta, and GA4 has `booked`.
-    EventSpec {
+    CatalogEntry {
         name: "Schedule",
-        fields: &[],
-        projection: Projection::Generic,
-        ga4: DefaultRoute::Off,
-        meta: DefaultRoute::Off,
+        spec: OFF,
     },
     plain("clicked_promo_link"),
     plain("activity_type_showed"),
@@ -159,9 +179,18 @@ pub const EVENTS: &[EventSpec] = &[
     plain("group_sms_code_confirmed"),
 ];
 
+/// Whether `word` is one of the space-separated words of `list`. (Word lists are kept as one
+/// string each: a `&[&str]` table costs 8 bytes of pointers per entry in the wasm.)
+pub fn in_word_list(list: &str, word: &str) -> bool {
+    crate::text::split_byte(list, b' ').any(|listed| listed == word)
+}
+
 /// The catalogue entry for `name` (case-sensitive, as the widget sends it).
 pub fn find(name: &str) -> Option<&'static EventSpec> {
-    EVENTS.iter().find(|spec| spec.name == name)
+    EVENTS
+        .iter()
+        .find(|entry| entry.name == name)
+        .map(|entry| entry.spec)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::prelude::*;
 use crate::catalog::{self, Field, Kind};
 use crate::event::{CheckedEvent, Problem, Rule};
 use crate::limits::MAX_DEPTH;
-use crate::text::{concat, push_u64, quoted, MAX_SAFE_INTEGER};
+use crate::text::{push_u64, quoted, u64_to_string, MAX_SAFE_INTEGER};
 use crate::value::Value;
 use crate::{ga4, pii};
 
@@ -31,10 +31,7 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
             report.problem(
                 "name",
                 Rule::UnknownEvent,
-                &concat(&[
-                    quoted(name).as_str(),
-                    " is not in the event catalogue (strict mode)",
-                ]),
+                &(quoted(name) + " is not in the event catalogue (strict mode)"),
             );
         } else if let Err((rule, detail)) = ga4::check_event_name(name) {
             report.problem("name", rule, &detail);
@@ -106,7 +103,7 @@ impl Report {
                 restore(path, at);
             }
         }
-        let mut out = Vec::with_capacity(entries.len());
+        let mut out = Vec::new();
         for (key, value) in entries {
             let at = path.len();
             push_key(path, &key);
@@ -131,68 +128,40 @@ impl Report {
         path: &mut String,
         depth: usize,
     ) -> Option<Value> {
-        match (kind, value) {
-            (Kind::Id, Value::Number(n)) if is_id(n) => Some(Value::Number(n)),
-            (Kind::Id, Value::String(s)) if is_digits(&s) => Some(Value::Number(digits_value(&s))),
-            (Kind::Id, other @ Value::Number(_)) => {
-                self.type_problem(path, "a whole number ≥ 0", &other);
-                None
-            }
-            (Kind::Id, other) => {
-                self.type_problem(path, "a number", &other);
-                None
-            }
-            (Kind::Text, Value::String(s)) => self.string(s, path),
-            (Kind::Text, other) => {
-                self.type_problem(path, "a string", &other);
-                None
-            }
-            (Kind::Code, Value::String(s)) => self.string(s, path),
+        // Every mismatch ends in the one `type_problem` call below, not one call per arm.
+        let (expected, got) = match (kind, value) {
+            (Kind::Id, Value::Number(n)) if is_id(n) => return Some(Value::Number(n)),
+            (Kind::Id, Value::String(s)) => match digits_value(&s) {
+                Some(n) => return Some(Value::Number(n)),
+                None => ("a number", Value::String(s)),
+            },
+            (Kind::Id, other @ Value::Number(_)) => ("a whole number ≥ 0", other),
+            (Kind::Id, other) => ("a number", other),
+            (Kind::Text | Kind::Code, Value::String(s)) => return self.string(s, path),
+            (Kind::Text, other) => ("a string", other),
             (Kind::Code, Value::Number(n)) if is_id(n) => {
-                let mut s = String::new();
-                push_u64(&mut s, n as u64);
-                Some(Value::String(s))
+                return Some(Value::String(u64_to_string(n as u64)))
             }
-            (Kind::Code, other) => {
-                self.type_problem(path, "a string or a number", &other);
-                None
+            (Kind::Code, other) => ("a string or a number", other),
+            (Kind::Flag, Value::Bool(b)) => return Some(Value::Bool(b)),
+            (Kind::Flag, Value::Number(n)) if n == 0.0 || n == 1.0 => {
+                return Some(Value::Bool(n == 1.0))
             }
-            (Kind::Flag, Value::Bool(b)) => Some(Value::Bool(b)),
-            (Kind::Flag, Value::Number(n)) if n == 0.0 || n == 1.0 => Some(Value::Bool(n == 1.0)),
-            (Kind::Flag, other) => {
-                self.type_problem(path, "a boolean", &other);
-                None
-            }
-            (Kind::Any, value) => self.generic(value, path, depth),
-            (Kind::List(item), Value::Array(items)) => {
-                let before = self.problems.len();
-                let mut out = Vec::with_capacity(items.len());
-                for (i, v) in items.into_iter().enumerate() {
-                    let at = path.len();
-                    push_index(path, i);
-                    if let Some(v) = self.known(item, v, path, depth + 1) {
-                        out.push(v);
-                    }
-                    restore(path, at);
-                }
-                (self.problems.len() == before).then_some(Value::Array(out))
-            }
-            (Kind::List(_), other) => {
-                self.type_problem(path, "an array", &other);
-                None
-            }
+            (Kind::Flag, other) => ("a boolean", other),
+            (Kind::Any, value) => return self.generic(value, path, depth),
+            (Kind::List(item), Value::Array(items)) => return self.list(item, items, path, depth),
+            (Kind::List(_), other) => ("an array", other),
             (Kind::Record(fields), Value::Object(entries)) => {
                 if depth > MAX_DEPTH {
                     self.problem(path, Rule::TooLarge, "nested too deeply");
                     return None;
                 }
-                self.record(fields, entries, path, depth)
+                return self.record(fields, entries, path, depth);
             }
-            (Kind::Record(_), other) => {
-                self.type_problem(path, "an object", &other);
-                None
-            }
-        }
+            (Kind::Record(_), other) => ("an object", other),
+        };
+        self.type_problem(path, expected, &got);
+        None
     }
 
     /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
@@ -204,7 +173,7 @@ impl Report {
         path: &mut String,
         depth: usize,
     ) -> Option<Value> {
-        if pii::key_is_personal(key) && !matches!(value, Value::Null) {
+        if !matches!(value, Value::Null) && pii::key_is_personal(key) {
             self.warning(
                 path,
                 Rule::Pii,
@@ -220,51 +189,50 @@ impl Report {
             self.warning(path, Rule::TooLarge, "removed: nested too deeply");
             return None;
         }
+        // Arrays and objects of unknown fields go through the same loops as known ones: a list
+        // of `Any` items, a record without known fields.
         match value {
-            Value::Null => Some(Value::Null),
-            Value::Bool(b) => Some(Value::Bool(b)),
-            Value::Number(n) if n.is_finite() => Some(Value::Number(n)),
-            Value::Number(_) => {
+            Value::Number(n) if !n.is_finite() => {
                 self.warning(path, Rule::Unsupported, "removed: not a finite number");
                 None
             }
             Value::String(s) => self.string(s, path),
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, v) in items.into_iter().enumerate() {
-                    let at = path.len();
-                    push_index(path, i);
-                    if let Some(v) = self.generic(v, path, depth + 1) {
-                        out.push(v);
-                    }
-                    restore(path, at);
-                }
-                Some(Value::Array(out))
-            }
-            Value::Object(entries) => {
-                let mut out = Vec::with_capacity(entries.len());
-                for (key, v) in entries {
-                    let at = path.len();
-                    push_key(path, &key);
-                    if let Some(v) = self.unknown(&key, v, path, depth + 1) {
-                        out.push((key, v));
-                    }
-                    restore(path, at);
-                }
-                Some(Value::Object(out))
-            }
+            Value::Array(items) => self.list(&Kind::Any, items, path, depth),
+            Value::Object(entries) => self.record(&[], entries, path, depth),
+            other => Some(other),
         }
+    }
+
+    /// Checks each item of an array against `item`; returns the normalised array, or `None`
+    /// when a problem was found.
+    fn list(
+        &mut self,
+        item: &'static Kind,
+        items: Vec<Value>,
+        path: &mut String,
+        depth: usize,
+    ) -> Option<Value> {
+        let before = self.problems.len();
+        let mut out = Vec::new();
+        for (i, v) in items.into_iter().enumerate() {
+            let at = path.len();
+            push_index(path, i);
+            if let Some(v) = self.known(item, v, path, depth + 1) {
+                out.push(v);
+            }
+            restore(path, at);
+        }
+        (self.problems.len() == before).then_some(Value::Array(out))
     }
 
     /// Any string, known field or not, is removed when it looks like an email or a phone.
     fn string(&mut self, s: String, path: &str) -> Option<Value> {
         match pii::value_looks_personal(&s) {
             Some(what) => {
-                self.warning(
-                    path,
-                    Rule::Pii,
-                    &concat(&["removed: looks like ", what, ", which is never forwarded"]),
-                );
+                let mut detail = String::from("removed: looks like ");
+                detail.push_str(what);
+                detail.push_str(", which is never forwarded");
+                self.warning(path, Rule::Pii, &detail);
                 None
             }
             None => Some(Value::String(s)),
@@ -295,13 +263,20 @@ fn is_id(n: f64) -> bool {
     (0.0..MAX_SAFE_INTEGER).contains(&n) && (n as u64) as f64 == n
 }
 
-fn is_digits(s: &str) -> bool {
-    (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn digits_value(s: &str) -> f64 {
-    s.bytes()
-        .fold(0.0, |acc, b| acc * 10.0 + f64::from(b - b'0'))
+/// The value of a string of 1 to 15 ASCII digits (an id sent as text); `None` for any other
+/// string.
+fn digits_value(s: &str) -> Option<f64> {
+    if !(1..=15).contains(&s.len()) {
+        return None;
+    }
+    let mut value = 0.0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10.0 + f64::from(b - b'0');
+    }
+    Some(value)
 }
 
 #[cfg(test)]

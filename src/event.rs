@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{concat, push_number, quoted};
+use crate::text::{push_number, quoted};
 use crate::value::Value;
 
 /// The rule a problem or warning is about. Its code is stable and shown to JavaScript.
@@ -90,13 +90,15 @@ impl Problem {
         Problem {
             path: path.to_string(),
             rule,
-            message: concat(&[path, ": ", detail]),
+            message: String::from(path) + ": " + detail,
         }
     }
 
     /// A type mismatch: `<path>: expected <expected>, got <what was there>`.
     pub fn type_mismatch(path: &str, expected: &str, got: &Value) -> Problem {
-        let mut detail = concat(&["expected ", expected, ", got "]);
+        let mut detail = String::from("expected ");
+        detail.push_str(expected);
+        detail.push_str(", got ");
         match got {
             Value::String(s) => detail.push_str(&quoted(s)),
             Value::Number(n) => push_number(&mut detail, *n),

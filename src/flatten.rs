@@ -52,15 +52,15 @@ pub fn flatten(params: &Value, projection: Projection) -> FlatParams {
     out
 }
 
-fn push(out: &mut FlatParams, name: String, value: Scalar) {
-    if !out.iter().any(|(n, _)| *n == name) {
-        out.push((name, value));
+fn push(out: &mut FlatParams, name: &str, value: Scalar) {
+    if !out.iter().any(|(n, _)| n == name) {
+        out.push((name.to_string(), value));
     }
 }
 
 fn push_scalar(out: &mut FlatParams, name: &str, value: &Value) {
     if let Some(scalar) = scalar(value) {
-        push(out, name.to_string(), scalar);
+        push(out, name, scalar);
     }
 }
 
@@ -76,20 +76,23 @@ fn scalar(value: &Value) -> Option<Scalar> {
 fn generic(name: &str, value: &Value, out: &mut FlatParams) {
     match value {
         Value::Null => {}
-        Value::Array(items) if items.iter().all(|v| scalar(v).is_some()) => {
+        Value::Array(items) => {
+            // Joined in the same pass that finds whether every item is a scalar.
             let mut joined = String::new();
+            let mut all_scalars = true;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     joined.push(',');
                 }
-                push_text(&mut joined, item);
+                all_scalars &= push_text(&mut joined, item);
             }
-            push(out, name.to_string(), Scalar::Str(joined));
-        }
-        Value::Array(items) => {
-            let mut count = String::from(name);
-            count.push_str("_count");
-            push(out, count, Scalar::Num(items.len() as f64));
+            if all_scalars {
+                push(out, name, Scalar::Str(joined));
+            } else {
+                let mut count = String::from(name);
+                count.push_str("_count");
+                push(out, &count, Scalar::Num(items.len() as f64));
+            }
         }
         Value::Object(entries) => {
             for (key, value) in entries {
@@ -103,14 +106,20 @@ fn generic(name: &str, value: &Value, out: &mut FlatParams) {
     }
 }
 
-fn push_text(out: &mut String, value: &Value) {
+/// Appends the text of `value`; whether it is a scalar (a string, a finite number or a
+/// boolean), as [`scalar`] would tell.
+fn push_text(out: &mut String, value: &Value) -> bool {
     match value {
         Value::String(s) => out.push_str(s),
-        Value::Number(n) => push_number(out, *n),
+        Value::Number(n) => {
+            push_number(out, *n);
+            return n.is_finite();
+        }
         Value::Bool(true) => out.push_str("true"),
         Value::Bool(false) => out.push_str("false"),
-        _ => {}
+        _ => return false,
     }
+    true
 }
 
 /// Appends `value` to a comma-separated list unless it is already there.
@@ -142,18 +151,14 @@ fn booking_summary(appointments: &Value, out: &mut FlatParams) {
             push_distinct(&mut records, id);
         }
     }
-    push(
-        out,
-        "appointment_count".to_string(),
-        Scalar::Num(items.len() as f64),
-    );
+    push(out, "appointment_count", Scalar::Num(items.len() as f64));
     for (name, list) in [
         ("service_ids", services),
         ("staff_ids", staff),
         ("record_ids", records),
     ] {
         if !list.is_empty() {
-            push(out, name.to_string(), Scalar::Str(list));
+            push(out, name, Scalar::Str(list));
         }
     }
     if let Some(datetime) = items.first().and_then(|a| a.get("datetime")) {

@@ -4,7 +4,7 @@ use crate::prelude::*;
 
 use crate::event::{Problem, Rule};
 use crate::flatten::{FlatParams, Scalar};
-use crate::text::{concat, cut_chars, quoted, u64_to_string};
+use crate::text::{concat, cut_chars, push_u64, quoted};
 
 /// Longest event or parameter name GA4 keeps.
 pub const MAX_NAME_LENGTH: usize = 40;
@@ -13,42 +13,19 @@ pub const MAX_PARAMS: usize = 25;
 /// Longest string parameter value GA4 keeps, in characters.
 pub const MAX_VALUE_LENGTH: usize = 100;
 
-/// Prefixes GA4 reserves for event and parameter names.
-pub const RESERVED_PREFIXES: &[&str] = &["google_", "ga_", "firebase_"];
+/// Prefixes GA4 reserves for event and parameter names, separated by spaces.
+pub const RESERVED_PREFIXES: &str = "google_ ga_ firebase_";
 
-/// Event names GA4 reserves (any name starting with `notification_` too).
-pub const RESERVED_NAMES: &[&str] = &[
-    "ad_activeview",
-    "ad_click",
-    "ad_exposure",
-    "ad_impression",
-    "ad_query",
-    "ad_reward",
-    "adunit_exposure",
-    "app_background",
-    "app_clear_data",
-    "app_exception",
-    "app_install",
-    "app_remove",
-    "app_store_refund",
-    "app_store_subscription_cancel",
-    "app_store_subscription_convert",
-    "app_store_subscription_renew",
-    "app_update",
-    "app_upgrade",
-    "dynamic_link_app_open",
-    "dynamic_link_app_update",
-    "dynamic_link_first_open",
-    "error",
-    "first_open",
-    "first_visit",
-    "in_app_purchase",
-    "os_update",
-    "screen_view",
-    "session_start",
-    "session_start_with_rollout",
-    "user_engagement",
-];
+/// Event names GA4 reserves, separated by spaces (any name starting with `notification_` too).
+pub const RESERVED_NAMES: &str = concat!(
+    "ad_activeview ad_click ad_exposure ad_impression ad_query ad_reward ",
+    "adunit_exposure app_background app_clear_data app_exception app_install ",
+    "app_remove app_store_refund app_store_subscription_cancel ",
+    "app_store_subscription_convert app_store_subscription_renew app_update ",
+    "app_upgrade dynamic_link_app_open dynamic_link_app_update ",
+    "dynamic_link_first_open error first_open first_visit in_app_purchase os_update ",
+    "screen_view session_start session_start_with_rollout user_engagement",
+);
 
 /// An event as it goes to GA4: `gtag('event', name, {...params, send_to})`.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,40 +44,31 @@ fn is_name_syntax(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn reserved_prefix(name: &str) -> Option<&'static str> {
-    RESERVED_PREFIXES
-        .iter()
-        .copied()
-        .find(|p| name.starts_with(p))
+fn reserved_prefix(name: &str) -> Option<&str> {
+    crate::text::split_byte(RESERVED_PREFIXES, b' ').find(|p| name.starts_with(p))
 }
 
 /// Checks an event name against GA4's rules; the error gives the rule and a sentence.
 pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
     let length = crate::text::char_count(name);
     if length > MAX_NAME_LENGTH {
-        let detail = concat(&[
-            "GA4 event names have at most 40 characters, this one has ",
-            &u64_to_string(length as u64),
-        ]);
+        let mut detail = String::from("GA4 event names have at most 40 characters, this one has ");
+        push_u64(&mut detail, length as u64);
         return Err((Rule::NameLength, detail));
     }
     if !is_name_syntax(name) {
-        let detail = concat(&[
-            quoted(name).as_str(),
-            " is not a GA4 event name (letters, digits and _, starting with a letter)",
-        ]);
+        let detail = quoted(name)
+            + " is not a GA4 event name (letters, digits and _, starting with a letter)";
         return Err((Rule::NameSyntax, detail));
     }
     if let Some(prefix) = reserved_prefix(name) {
-        let detail = concat(&[
-            "the prefix ",
-            quoted(prefix).as_str(),
-            " is reserved by GA4",
-        ]);
+        let mut detail = String::from("the prefix ");
+        detail.push_str(&quoted(prefix));
+        detail.push_str(" is reserved by GA4");
         return Err((Rule::ReservedPrefix, detail));
     }
-    if RESERVED_NAMES.contains(&name) || name.starts_with("notification_") {
-        let detail = concat(&[quoted(name).as_str(), " is an event name reserved by GA4"]);
+    if crate::catalog::in_word_list(RESERVED_NAMES, name) || name.starts_with("notification_") {
+        let detail = quoted(name) + " is an event name reserved by GA4";
         return Err((Rule::ReservedName, detail));
     }
     Ok(())
@@ -124,7 +92,7 @@ pub fn param_name_problem(name: &str) -> Option<&'static str> {
 /// The GA4 form of an event named `name` (already checked) with flat `params`. What GA4 would
 /// silently drop or cut is dropped or cut here, each with a warning.
 pub fn to_ga4(name: &str, params: &FlatParams, warnings: &mut Vec<Problem>) -> Ga4Event {
-    let mut out = FlatParams::with_capacity(params.len().min(MAX_PARAMS));
+    let mut out = FlatParams::new();
     for (param, value) in params {
         let path = concat(&["ga4.params.", param]);
         if let Some(why) = param_name_problem(param) {
@@ -164,6 +132,7 @@ pub fn to_ga4(name: &str, params: &FlatParams, warnings: &mut Vec<Problem>) -> G
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::u64_to_string;
 
     #[test]
     fn names_follow_ga4_syntax_and_reservations() {

@@ -2,32 +2,21 @@
 //! for an analytics destination. Recognised by the key (names, contacts) and by the value's
 //! shape (emails, phone numbers), whatever the key says.
 
-/// Key words that mark a field as personal whatever their neighbours are.
-const PERSONAL_WORDS: &[&str] = &[
-    "email",
-    "mail",
-    "phone",
-    "telephone",
-    "tel",
-    "surname",
-    "firstname",
-    "lastname",
-    "fullname",
-    "middlename",
-    "patronymic",
-    "username",
-    "birthday",
-    "birthdate",
-    "address",
-    "passport",
-];
+use crate::catalog::in_word_list;
 
-/// Words that, followed by `name`, mean a person's name (`first_name`, `client_name`…).
-/// `company_name`, `service_name` and `salon_name` are businesses and services, not people.
-const PERSON_QUALIFIERS: &[&str] = &[
-    "first", "last", "full", "middle", "given", "family", "client", "customer", "user", "contact",
-    "person", "visitor", "patient", "guest", "member", "your",
-];
+/// Key words (separated by spaces) that mark a field as personal whatever their neighbours are.
+const PERSONAL_WORDS: &str = concat!(
+    "email mail phone telephone tel surname firstname lastname fullname middlename ",
+    "patronymic username birthday birthdate address passport",
+);
+
+/// Words (separated by spaces) that, followed by `name`, mean a person's name (`first_name`,
+/// `client_name`…). `company_name`, `service_name` and `salon_name` are businesses and
+/// services, not people.
+const PERSON_QUALIFIERS: &str = concat!(
+    "first last full middle given family client customer user contact person visitor ",
+    "patient guest member your",
+);
 
 /// Whether the key (any case style) names personal data.
 pub fn key_is_personal(key: &str) -> bool {
@@ -37,8 +26,8 @@ pub fn key_is_personal(key: &str) -> bool {
     }
     let mut previous: Option<&str> = None;
     for word in crate::text::split_byte(&snake, b'_') {
-        if PERSONAL_WORDS.contains(&word)
-            || (word == "name" && previous.is_some_and(|q| PERSON_QUALIFIERS.contains(&q)))
+        if in_word_list(PERSONAL_WORDS, word)
+            || (word == "name" && previous.is_some_and(|q| in_word_list(PERSON_QUALIFIERS, q)))
         {
             return true;
         }
@@ -90,68 +79,68 @@ fn looks_like_email(word: &str) -> bool {
 /// Whether a run of digits and phone separators in `value` is a phone number. (Every byte
 /// looked at is ASCII, so the scan is over bytes: a multi-byte character is never a digit, a
 /// separator or a letter here.)
+///
+/// A phone is `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the
+/// separators people type (trailing `-`, ` ` and `(` are not part of it). A bare run of digits
+/// counts only with a leading `+` (otherwise ids and timestamps would look like phones); dates
+/// (8 digits) stay below the threshold. The run is measured in the pass that finds its end.
 fn has_phone(value: &[u8]) -> bool {
-    let is_phone_byte =
-        |b: &u8| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+');
     let mut at = 0;
-    while let Some(start) = value
-        .get(at..)
-        .and_then(|rest| {
-            rest.iter()
-                .position(|b| b.is_ascii_digit() || matches!(b, b'+' | b'('))
-        })
-        .map(|i| at + i)
-    {
-        let end = value
-            .get(start..)
-            .and_then(|tail| tail.iter().position(|b| !is_phone_byte(b)))
-            .map_or(value.len(), |i| start + i);
-        let run = value.get(start..end).unwrap_or_default();
+    while let Some(first) = value.get(at) {
+        if !(first.is_ascii_digit() || matches!(first, b'+' | b'(')) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        let plus = *first == b'+';
+        if plus {
+            at += 1;
+        }
+        let mut digits = 0;
+        let mut separators = 0;
+        // Separators count once a digit or `)` follows them: the trailing ones are not part of
+        // the number.
+        let mut pending = 0;
+        let mut inner_plus = false;
+        while let Some(b) = value.get(at) {
+            match b {
+                b'0'..=b'9' => {
+                    digits += 1;
+                    separators += pending;
+                    pending = 0;
+                }
+                b')' => {
+                    separators += pending + 1;
+                    pending = 0;
+                }
+                b' ' | b'-' | b'(' => pending += 1,
+                b'+' => inner_plus = true,
+                _ => break,
+            }
+            at += 1;
+        }
+        let shaped = !inner_plus
+            && if plus {
+                (8..=15).contains(&digits)
+            } else {
+                separators > 0 && (9..=15).contains(&digits)
+            };
         // A number stands alone: a run glued to letters or digits is part of a word or an id
         // (`61-8273-4186-` inside a UUID), and one followed by `:` is a time of day.
         let before = start.checked_sub(1).and_then(|i| value.get(i));
-        let next = value.get(end);
-        let ends_in_digit = run.last().is_some_and(u8::is_ascii_digit);
+        let next = value.get(at);
+        let ends_in_digit = at
+            .checked_sub(1)
+            .and_then(|i| value.get(i))
+            .is_some_and(u8::is_ascii_digit);
         let glued = before.is_some_and(u8::is_ascii_alphanumeric)
             || next == Some(&b':')
             || (ends_in_digit && next.is_some_and(u8::is_ascii_alphanumeric));
-        if !glued && looks_like_phone(run) {
+        if shaped && !glued {
             return true;
         }
-        // Step past the run (at least one byte, so the loop always advances).
-        at = end.max(start + 1);
     }
     false
-}
-
-/// `+7 916 123-45-67`, `+447911123456`, `(916) 123-4567`: digits with the separators people
-/// type (trailing `-`, ` ` and `(` are not part of it). A bare run of digits counts only with
-/// a leading `+` (otherwise ids and timestamps would look like phones); dates (8 digits) stay
-/// below the threshold.
-fn looks_like_phone(run: &[u8]) -> bool {
-    let end = run
-        .iter()
-        .rposition(|b| !matches!(b, b'-' | b' ' | b'('))
-        .map_or(0, |i| i + 1);
-    let run = run.get(..end).unwrap_or_default();
-    let (plus, rest) = match run.split_first() {
-        Some((b'+', rest)) => (true, rest),
-        _ => (false, run),
-    };
-    let mut digits = 0;
-    let mut separators = 0;
-    for b in rest {
-        match b {
-            b'0'..=b'9' => digits += 1,
-            b' ' | b'-' | b'(' | b')' => separators += 1,
-            _ => return false,
-        }
-    }
-    if plus {
-        (8..=15).contains(&digits)
-    } else {
-        separators > 0 && (9..=15).contains(&digits)
-    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::outbox::OutboxStats;
 use crate::pipeline::{Destination, Verdict};
 use crate::prelude::*;
 use crate::stats::Stats;
+use crate::text::{push_u64, split_byte};
 
 fn push_flat(out: &mut String, params: &FlatParams, send_to: Option<&str>) {
     let mut object = Object::open(out);
@@ -112,59 +113,46 @@ pub fn verdict_json(verdict: &Verdict) -> String {
     out
 }
 
-fn push_counts(out: &mut String, counts: &[(&str, u32)]) {
-    let mut object = Object::open(out);
-    for (key, n) in counts {
-        object.num(key, f64::from(*n));
-    }
-    object.close();
-}
+/// The shape of the stats JSON; each `#` is replaced by the next counter. (One template
+/// instead of a key write per counter: the keys are fixed, only the numbers vary.)
+const STATS_TEMPLATE: &str = concat!(
+    r#"{"received":#,"accepted":#,"rejected":#,"ignored":#,"#,
+    r#""ignoredBy":{"origin":#,"shape":#,"duplicate":#},"#,
+    r#""forwarded":{"ga4":#,"meta":#},"failed":{"ga4":#,"meta":#},"#,
+    r#""consent":{"waiting":#,"dropped":#},"#,
+    r#""outbox":{"pending":#,"sent":#,"dropped":#,"storageFailures":#}}"#,
+);
 
 /// The counters, shaped as the `Stats` TypeScript interface.
 pub fn stats_json(s: &Stats, outbox: &OutboxStats) -> String {
-    let mut out = String::with_capacity(200);
-    let mut object = Object::open(&mut out);
-    for (key, n) in [
-        ("received", s.received),
-        ("accepted", s.accepted),
-        ("rejected", s.rejected),
-        ("ignored", s.ignored),
-    ] {
-        object.num(key, f64::from(n));
+    let counters = [
+        s.received,
+        s.accepted,
+        s.rejected,
+        s.ignored,
+        s.ignored_origin,
+        s.ignored_shape,
+        s.ignored_duplicate,
+        s.forwarded_ga4,
+        s.forwarded_meta,
+        s.failed_ga4,
+        s.failed_meta,
+        s.consent_waiting,
+        s.consent_dropped,
+        outbox.pending,
+        outbox.sent,
+        outbox.dropped,
+        outbox.storage_failures,
+    ];
+    let mut out = String::with_capacity(STATS_TEMPLATE.len() + 40);
+    let mut counters = counters.iter();
+    for piece in split_byte(STATS_TEMPLATE, b'#') {
+        out.push_str(piece);
+        // The last piece (`}}`) has no counter after it.
+        if let Some(n) = counters.next() {
+            push_u64(&mut out, u64::from(*n));
+        }
     }
-    push_counts(
-        object.key("ignoredBy"),
-        &[
-            ("origin", s.ignored_origin),
-            ("shape", s.ignored_shape),
-            ("duplicate", s.ignored_duplicate),
-        ],
-    );
-    push_counts(
-        object.key("forwarded"),
-        &[("ga4", s.forwarded_ga4), ("meta", s.forwarded_meta)],
-    );
-    push_counts(
-        object.key("failed"),
-        &[("ga4", s.failed_ga4), ("meta", s.failed_meta)],
-    );
-    push_counts(
-        object.key("consent"),
-        &[
-            ("waiting", s.consent_waiting),
-            ("dropped", s.consent_dropped),
-        ],
-    );
-    push_counts(
-        object.key("outbox"),
-        &[
-            ("pending", outbox.pending),
-            ("sent", outbox.sent),
-            ("dropped", outbox.dropped),
-            ("storageFailures", outbox.storage_failures),
-        ],
-    );
-    object.close();
     out
 }
 
@@ -258,6 +246,35 @@ mod tests {
         ] {
             assert!(crate::json::parse(&text, "x").is_ok(), "{text}");
         }
+    }
+
+    #[test]
+    fn every_counter_lands_in_its_own_field() {
+        let stats = Stats {
+            received: 1,
+            accepted: 2,
+            rejected: 3,
+            ignored: 4,
+            ignored_origin: 5,
+            ignored_shape: 6,
+            ignored_duplicate: 7,
+            forwarded_ga4: 8,
+            forwarded_meta: 9,
+            failed_ga4: 10,
+            failed_meta: 11,
+            consent_waiting: 12,
+            consent_dropped: 13,
+        };
+        let outbox = OutboxStats {
+            pending: 14,
+            sent: 15,
+            dropped: 16,
+            storage_failures: 4_294_967_295,
+        };
+        assert_eq!(
+            stats_json(&stats, &outbox),
+            r#"{"received":1,"accepted":2,"rejected":3,"ignored":4,"ignoredBy":{"origin":5,"shape":6,"duplicate":7},"forwarded":{"ga4":8,"meta":9},"failed":{"ga4":10,"meta":11},"consent":{"waiting":12,"dropped":13},"outbox":{"pending":14,"sent":15,"dropped":16,"storageFailures":4294967295}}"#
+        );
     }
 
     #[test]
