@@ -120,7 +120,12 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
     Allowlist::parse(patterns)
 }
 
-/// `companion.<field>`: a string of 1 to `max` characters, each allowed by `ok`.
+/// `companion.<field>: expected <rule>, got <got>`.
+fn companion_error(field: &str, rule: &str, got: &str) -> String {
+    concat(&["companion.", field, ": expected ", rule, ", got ", got])
+}
+
+/// `companion.<field>`: a string of 1 to `max` bytes, each allowed by `ok`.
 fn companion_text(
     value: &Value,
     field: &str,
@@ -132,17 +137,13 @@ fn companion_text(
         Some(Value::String(s)) if !s.is_empty() && s.len() <= max && s.bytes().all(ok) => {
             Ok(s.clone())
         }
-        Some(Value::String(s)) => Err(concat(&[
-            "companion.",
-            field,
-            ": expected ",
-            rule,
-            ", got ",
-            crate::text::quoted(s).as_str(),
-        ])),
+        Some(Value::String(s)) => Err(companion_error(field, rule, &crate::text::quoted(s))),
         _ => Err(concat(&["companion.", field, ": expected a string"])),
     }
 }
+
+const URL_RULE: &str = "an absolute http(s) URL without query or fragment";
+const KEY_RULE: &str = "the site's public key (16 to 128 letters, digits, _ -)";
 
 /// `companion: {url, site, key}`: where the server-side copy goes.
 fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
@@ -159,7 +160,7 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
         "url",
         2048,
         |b| b.is_ascii_graphic() && b != b'?' && b != b'#',
-        "an absolute http(s) URL without query or fragment",
+        URL_RULE,
     )?;
     let host = url
         .strip_prefix("https://")
@@ -167,10 +168,7 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
         .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
         .unwrap_or("");
     if host.is_empty() || crate::text::has_byte(host, b'@') {
-        return Err(concat(&[
-            "companion.url: expected an absolute http(s) URL without query or fragment, got ",
-            crate::text::quoted(&url).as_str(),
-        ]));
+        return Err(companion_error("url", URL_RULE, &crate::text::quoted(&url)));
     }
     let site = companion_text(
         value,
@@ -184,10 +182,10 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
         "key",
         128,
         |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
-        "the site's public key (16 to 128 letters, digits, _ -)",
+        KEY_RULE,
     )?;
     if key.len() < 16 {
-        return Err("companion.key: expected the site's public key (16 to 128 letters, digits, _ -), got a shorter one".to_string());
+        return Err(companion_error("key", KEY_RULE, "a shorter one"));
     }
     Ok(Some(Companion { url, site, key }))
 }

@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{concat, has_byte, quoted, rsplit_once_byte, split_once_byte};
+use crate::text::{concat, has_byte, quoted, split_once_byte};
 
 /// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
 pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.yclients.com"];
@@ -31,37 +31,40 @@ struct Parts<'a> {
 fn split_origin(origin: &str) -> Option<Parts<'_>> {
     let (scheme, rest) = split_once_byte(origin, b':')?;
     let rest = rest.strip_prefix("//")?;
-    if rest.is_empty()
-        || rest
-            .bytes()
-            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\'))
-    {
-        return None;
+    // One pass over the bytes: every byte of host and port is a letter, a digit or one of
+    // `-.*[]:` (which also refuses `/?#@\`); note the first `]` and the last `:`.
+    let mut first_close = None;
+    let mut last_colon = None;
+    for (i, b) in rest.bytes().enumerate() {
+        match b {
+            b']' if first_close.is_none() => first_close = Some(i),
+            b':' => last_colon = Some(i),
+            _ if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'[' | b']') => {}
+            _ => return None,
+        }
     }
-    let (host, port) = if rest.starts_with('[') {
-        // An IPv6 literal: `[::1]` or `[::1]:8080`.
-        let end = rest.bytes().position(|b| b == b']')?;
-        let (host, tail) = rest.split_at_checked(end + 1)?;
-        match tail {
-            "" => (host, None),
-            tail => (host, Some(tail.strip_prefix(':')?)),
+    // Where the port's `:` is: right after the `]` of an IPv6 literal (`[::1]:8080`), else
+    // the last `:`.
+    let colon = if rest.as_bytes().first() == Some(&b'[') {
+        let end = first_close? + 1;
+        match rest.as_bytes().get(end) {
+            None => None,
+            Some(b':') => Some(end),
+            Some(_) => return None,
         }
     } else {
-        match rsplit_once_byte(rest, b':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        }
+        last_colon
+    };
+    let (host, port) = match colon {
+        Some(at) => (rest.get(..at)?, Some(rest.get(at + 1..)?)),
+        None => (rest, None),
     };
     if let Some(port) = port {
         if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
     }
-    let host_ok = !host.is_empty()
-        && host.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'[' | b']' | b':')
-        });
-    host_ok.then_some(Parts { scheme, host, port })
+    (!host.is_empty()).then_some(Parts { scheme, host, port })
 }
 
 impl OriginPattern {
