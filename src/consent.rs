@@ -67,14 +67,6 @@ fn index(signal: &str) -> Option<usize> {
     SIGNALS.iter().position(|s| *s == signal)
 }
 
-fn signal_value(value: &Value, path: &str) -> Result<bool, String> {
-    match value.as_str() {
-        Some("granted") => Ok(true),
-        Some("denied") => Ok(false),
-        _ => Err(concat(&[path, ": expected \"granted\" or \"denied\""])),
-    }
-}
-
 /// Reads `{ad_storage?, analytics_storage?, ad_user_data?, ad_personalization?}` onto
 /// `granted`; `path` names the object in errors.
 fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(), String> {
@@ -82,13 +74,19 @@ fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(
         return Err(concat(&[path, ": expected an object of consent signals"]));
     };
     for (key, v) in entries {
-        let field = concat(&[path, ".", key]);
-        let i = index(key).ok_or_else(|| {
-            concat(&[&field, ": unknown consent signal (known: ad_storage, analytics_storage, ad_user_data, ad_personalization)"])
-        })?;
-        if let Some(slot) = granted.get_mut(i) {
-            *slot = signal_value(v, &field)?;
-        }
+        let why = match (index(key).and_then(|i| granted.get_mut(i)), v.as_str()) {
+            (Some(slot), Some("granted")) => {
+                *slot = true;
+                continue;
+            }
+            (Some(slot), Some("denied")) => {
+                *slot = false;
+                continue;
+            }
+            (Some(_), _) => ": expected \"granted\" or \"denied\"",
+            (None, _) => ": unknown consent signal (known: ad_storage, analytics_storage, ad_user_data, ad_personalization)",
+        };
+        return Err(concat(&[path, ".", key, why]));
     }
     Ok(())
 }

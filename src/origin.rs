@@ -67,43 +67,45 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
     (!host.is_empty()).then_some(Parts { scheme, host, port })
 }
 
+/// Parses one lower-case pattern; the error is the rule it breaks.
+fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
+    let Some(parts) = split_origin(&lower) else {
+        return Err("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)");
+    };
+    if parts.scheme != "https" && parts.scheme != "http" {
+        return Err("the scheme must be https (or http for an exact origin)");
+    }
+    match parts.host.strip_prefix("*.") {
+        Some(domain) => {
+            if parts.scheme != "https" {
+                return Err("a wildcard pattern must use https");
+            }
+            if has_byte(domain, b'*')
+                || !has_byte(domain, b'.')
+                || domain.starts_with('.')
+                || domain.ends_with('.')
+            {
+                return Err(
+                    "a wildcard must be \"*.\" followed by a domain with at least two labels",
+                );
+            }
+            Ok(OriginPattern::Subdomains {
+                domain: domain.to_string(),
+                port: parts.port.map(str::to_string),
+            })
+        }
+        None if has_byte(parts.host, b'*') => {
+            Err("a wildcard may only stand at the start, as \"https://*.domain\"")
+        }
+        None => Ok(OriginPattern::Exact(lower)),
+    }
+}
+
 impl OriginPattern {
     /// Parses one pattern; the error says what is wrong with it.
     pub fn parse(pattern: &str) -> Result<OriginPattern, String> {
-        let lower = crate::text::trim(pattern).to_ascii_lowercase();
-        let bad = |why: &str| concat(&[quoted(pattern).as_str(), ": ", why]);
-        let Some(parts) = split_origin(&lower) else {
-            return Err(bad("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)"));
-        };
-        if parts.scheme != "https" && parts.scheme != "http" {
-            return Err(bad(
-                "the scheme must be https (or http for an exact origin)",
-            ));
-        }
-        match parts.host.strip_prefix("*.") {
-            Some(domain) => {
-                if parts.scheme != "https" {
-                    return Err(bad("a wildcard pattern must use https"));
-                }
-                if has_byte(domain, b'*')
-                    || !has_byte(domain, b'.')
-                    || domain.starts_with('.')
-                    || domain.ends_with('.')
-                {
-                    return Err(bad(
-                        "a wildcard must be \"*.\" followed by a domain with at least two labels",
-                    ));
-                }
-                Ok(OriginPattern::Subdomains {
-                    domain: domain.to_string(),
-                    port: parts.port.map(str::to_string),
-                })
-            }
-            None if has_byte(parts.host, b'*') => Err(bad(
-                "a wildcard may only stand at the start, as \"https://*.domain\"",
-            )),
-            None => Ok(OriginPattern::Exact(lower)),
-        }
+        parse_lower(crate::text::trim(pattern).to_ascii_lowercase())
+            .map_err(|why| concat(&[quoted(pattern).as_str(), ": ", why]))
     }
 
     /// Whether `origin` (as the browser reports it in `MessageEvent.origin`) matches.
