@@ -122,17 +122,20 @@ pub fn check_pixel_id(id: &str) -> Result<(), String> {
 /// Checks a rename target for `destination` ("ga4" or "meta") of `event`; the error names
 /// `<destination>.events.<event>`.
 pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override, String> {
-    let option = concat(&[destination, ".events.", event, ": "]);
-    if destination == "ga4" {
-        ga4::check_event_name(to).map_err(|(_, why)| concat(&[&option, &why]))?;
-    } else if !meta::is_valid_name(to) {
-        return Err(concat(&[
-            &option,
+    let broken = if destination == "ga4" {
+        ga4::check_event_name(to).err().map(|(_, why)| why)
+    } else if meta::is_valid_name(to) {
+        None
+    } else {
+        Some(concat(&[
             quoted(to).as_str(),
             " is not a Meta event name (1 to 50 letters, digits or _)",
-        ]));
+        ]))
+    };
+    match broken {
+        None => Ok(Override::Rename(to.to_string())),
+        Some(why) => Err(concat(&[destination, ".events.", event, ": ", &why])),
     }
-    Ok(Override::Rename(to.to_string()))
 }
 
 #[cfg(test)]

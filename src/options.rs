@@ -36,10 +36,11 @@ fn entries<'a>(value: &'a Value, name: &str) -> Result<&'a [(String, Value)], St
     }
 }
 
-fn only_known(entries: &[(String, Value)], prefix: &str, known: &[&str]) -> Result<(), String> {
+/// Refuses a key of the object `name` that is not in `known`, listing the known ones.
+fn only_known(entries: &[(String, Value)], name: &str, known: &[&str]) -> Result<(), String> {
     match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((unknown, _)) => {
-            let mut message = concat(&[prefix, unknown, ": unknown option (known: "]);
+            let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
             for (i, k) in known.iter().enumerate() {
                 if i > 0 {
                     message.push_str(", ");
@@ -72,7 +73,7 @@ fn destination(
         return Ok(None);
     };
     let fields = entries(value, name)?;
-    only_known(fields, &concat(&[name, "."]), &[id_key, "events"])?;
+    only_known(fields, name, &[id_key, "events"])?;
     let id = match value.get(id_key) {
         Some(Value::String(id)) => id.clone(),
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
@@ -152,7 +153,7 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
     };
     only_known(
         entries(value, "companion")?,
-        "companion.",
+        "companion",
         &["url", "site", "key"],
     )?;
     let url = companion_text(
@@ -198,7 +199,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
             debug: false,
         });
     }
-    only_known(entries(options, "options")?, "options.", KNOWN)?;
+    only_known(entries(options, "options")?, "options", KNOWN)?;
     let config = Config {
         ga4: destination(
             options.get("ga4"),
