@@ -62,15 +62,17 @@ fn flag(value: Option<&Value>, name: &str) -> Result<bool, String> {
     }
 }
 
-/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`.
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
+/// (Written in place rather than returned: moving the results costs more code than this.)
 fn destination(
     value: Option<&Value>,
     name: &str,
     id_key: &str,
     check_id: fn(&str) -> Result<(), String>,
-) -> Result<Option<Destination>, String> {
+    out: &mut Option<Destination>,
+) -> Result<(), String> {
     let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
-        return Ok(None);
+        return Ok(());
     };
     let fields = entries(value, name)?;
     only_known(fields, name, &[id_key, "events"])?;
@@ -97,7 +99,8 @@ fn destination(
             events.push((event.clone(), choice));
         }
     }
-    Ok(Some(Destination { id, events }))
+    *out = Some(Destination { id, events });
+    Ok(())
 }
 
 fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
@@ -146,10 +149,11 @@ fn companion_text(
 const URL_RULE: &str = "an absolute http(s) URL without query or fragment";
 const KEY_RULE: &str = "the site's public key (16 to 128 letters, digits, _ -)";
 
-/// `companion: {url, site, key}`: where the server-side copy goes.
-fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
+/// `companion: {url, site, key}`: where the server-side copy goes, into `out` (as for
+/// `destination`).
+fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), String> {
     let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
-        return Ok(None);
+        return Ok(());
     };
     only_known(
         entries(value, "companion")?,
@@ -188,43 +192,45 @@ fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
     if key.len() < 16 {
         return Err(companion_error("key", KEY_RULE, "a shorter one"));
     }
-    Ok(Some(Companion { url, site, key }))
+    *out = Some(Companion { url, site, key });
+    Ok(())
 }
 
 /// Reads and checks the options object (`Null` means none were given).
 pub fn read(options: &Value) -> Result<Options, String> {
+    let mut checked = Options {
+        config: Config::default(),
+        debug: false,
+    };
     if matches!(options, Value::Null) {
-        return Ok(Options {
-            config: Config::default(),
-            debug: false,
-        });
+        return Ok(checked);
     }
     only_known(entries(options, "options")?, "options", KNOWN)?;
-    let config = Config {
-        ga4: destination(
-            options.get("ga4"),
-            "ga4",
-            "measurementId",
-            config::check_measurement_id,
-        )?,
-        meta: destination(
-            options.get("meta"),
-            "meta",
-            "pixelId",
-            config::check_pixel_id,
-        )?,
-        origins: origins(options.get("widgetOrigins"))?,
-        strict: flag(options.get("strict"), "strict")?,
-        consent: match options.get("consent") {
-            None | Some(Value::Null) => None,
-            Some(consent) => Some(Consent::from_option(consent)?),
-        },
-        companion: companion(options.get("companion"))?,
-    };
-    Ok(Options {
-        config,
-        debug: flag(options.get("debug"), "debug")?,
-    })
+    let config = &mut checked.config;
+    destination(
+        options.get("ga4"),
+        "ga4",
+        "measurementId",
+        config::check_measurement_id,
+        &mut config.ga4,
+    )?;
+    destination(
+        options.get("meta"),
+        "meta",
+        "pixelId",
+        config::check_pixel_id,
+        &mut config.meta,
+    )?;
+    config.origins = origins(options.get("widgetOrigins"))?;
+    config.strict = flag(options.get("strict"), "strict")?;
+    if let Some(consent) = options.get("consent") {
+        if !matches!(consent, Value::Null) {
+            config.consent = Some(Consent::from_option(consent)?);
+        }
+    }
+    companion(options.get("companion"), &mut config.companion)?;
+    checked.debug = flag(options.get("debug"), "debug")?;
+    Ok(checked)
 }
 
 #[cfg(test)]
