@@ -81,9 +81,17 @@ fn destination(
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
     };
     check_id(&id)?;
-    let mut events = Vec::new();
+    let events = &mut out
+        .insert(Destination {
+            id,
+            events: Vec::new(),
+        })
+        .events;
     if let Some(routes) = value.get("events").filter(|v| !matches!(v, Value::Null)) {
-        for (event, route) in entries(routes, &concat(&[name, ".events"]))? {
+        let Value::Object(routes) = routes else {
+            return Err(concat(&[name, ".events: expected an object"]));
+        };
+        for (event, route) in routes {
             let choice = match route {
                 Value::String(to) => config::check_rename(name, event, to)?,
                 Value::Bool(false) => Override::Off,
@@ -99,7 +107,6 @@ fn destination(
             events.push((event.clone(), choice));
         }
     }
-    *out = Some(Destination { id, events });
     Ok(())
 }
 
@@ -136,10 +143,12 @@ fn companion_text(
     max: usize,
     ok: fn(u8) -> bool,
     rule: &str,
-) -> Result<String, String> {
+    out: &mut String,
+) -> Result<(), String> {
     match value.get(field) {
         Some(Value::String(s)) if !s.is_empty() && s.len() <= max && s.bytes().all(ok) => {
-            Ok(s.clone())
+            out.push_str(s);
+            Ok(())
         }
         Some(Value::String(s)) => Err(companion_error(field, rule, &crate::text::quoted(s))),
         _ => Err(concat(&["companion.", field, ": expected a string"])),
@@ -160,39 +169,48 @@ fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), S
         "companion",
         &["url", "site", "key"],
     )?;
-    let url = companion_text(
+    let mut found = Companion {
+        url: String::new(),
+        site: String::new(),
+        key: String::new(),
+    };
+    companion_text(
         value,
         "url",
         2048,
         |b| b.is_ascii_graphic() && b != b'?' && b != b'#',
         URL_RULE,
+        &mut found.url,
     )?;
+    let url = &found.url;
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
         .unwrap_or("");
     if host.is_empty() || crate::text::has_byte(host, b'@') {
-        return Err(companion_error("url", URL_RULE, &crate::text::quoted(&url)));
+        return Err(companion_error("url", URL_RULE, &crate::text::quoted(url)));
     }
-    let site = companion_text(
+    companion_text(
         value,
         "site",
         64,
         |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'),
         "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
+        &mut found.site,
     )?;
-    let key = companion_text(
+    companion_text(
         value,
         "key",
         128,
         |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
         KEY_RULE,
+        &mut found.key,
     )?;
-    if key.len() < 16 {
+    if found.key.len() < 16 {
         return Err(companion_error("key", KEY_RULE, "a shorter one"));
     }
-    *out = Some(Companion { url, site, key });
+    *out = Some(found);
     Ok(())
 }
 
