@@ -1,7 +1,7 @@
 //! The constructor's options, checked. Every error names the option and the rule; unknown
 //! keys are refused so that a typo (`measurementID`) does not pass silently.
 
-use crate::config::{self, Companion, Config, Destination, Override};
+use crate::config::{self, Companion, Config, Destination, IdRule, Override};
 use crate::consent::Consent;
 use crate::origin::Allowlist;
 use crate::prelude::*;
@@ -29,15 +29,12 @@ pub struct Options {
     pub debug: bool,
 }
 
-fn entries<'a>(value: &'a Value, name: &str) -> Result<&'a [(String, Value)], String> {
-    match value {
-        Value::Object(entries) => Ok(entries),
-        _ => Err(concat(&[name, ": expected an object"])),
-    }
-}
-
-/// Refuses a key of the object `name` that is not in `known`, listing the known ones.
-fn only_known(entries: &[(String, Value)], name: &str, known: &[&str]) -> Result<(), String> {
+/// Checks that `value` (the option `name`) is an object whose keys are all in `known`; the
+/// error for an unknown key lists the known ones.
+fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
+    let Value::Object(entries) = value else {
+        return Err(concat(&[name, ": expected an object"]));
+    };
     match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((unknown, _)) => {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
@@ -68,19 +65,18 @@ fn destination(
     value: Option<&Value>,
     name: &str,
     id_key: &str,
-    check_id: fn(&str) -> Result<(), String>,
+    id_rule: &IdRule,
     out: &mut Option<Destination>,
 ) -> Result<(), String> {
     let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
         return Ok(());
     };
-    let fields = entries(value, name)?;
-    only_known(fields, name, &[id_key, "events"])?;
+    only_known(value, name, &[id_key, "events"])?;
     let id = match value.get(id_key) {
         Some(Value::String(id)) => id.clone(),
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
     };
-    check_id(&id)?;
+    config::check_id(&id, id_rule)?;
     let events = &mut out
         .insert(Destination {
             id,
@@ -164,11 +160,7 @@ fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), S
     let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
         return Ok(());
     };
-    only_known(
-        entries(value, "companion")?,
-        "companion",
-        &["url", "site", "key"],
-    )?;
+    only_known(value, "companion", &["url", "site", "key"])?;
     let mut found = Companion {
         url: String::new(),
         site: String::new(),
@@ -223,20 +215,20 @@ pub fn read(options: &Value) -> Result<Options, String> {
     if matches!(options, Value::Null) {
         return Ok(checked);
     }
-    only_known(entries(options, "options")?, "options", KNOWN)?;
+    only_known(options, "options", KNOWN)?;
     let config = &mut checked.config;
     destination(
         options.get("ga4"),
         "ga4",
         "measurementId",
-        config::check_measurement_id,
+        &config::MEASUREMENT_ID,
         &mut config.ga4,
     )?;
     destination(
         options.get("meta"),
         "meta",
         "pixelId",
-        config::check_pixel_id,
+        &config::PIXEL_ID,
         &mut config.meta,
     )?;
     config.origins = origins(options.get("widgetOrigins"))?;
