@@ -124,7 +124,7 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
             }
         }
     }
-    Allowlist::parse(patterns)
+    Allowlist::parse_all(&patterns)
 }
 
 /// `companion.<field>: expected <rule>, got <got>`.

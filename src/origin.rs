@@ -136,8 +136,14 @@ pub struct Allowlist(Vec<OriginPattern>);
 impl Allowlist {
     /// The allowlist from patterns; the error names the index of the bad one.
     pub fn parse<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<Allowlist, String> {
+        Allowlist::parse_all(&patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// `parse` for a slice: the one instance in the wasm (the generic `parse` is for callers
+    /// with other collections).
+    pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
         let mut list = Vec::new();
-        for (i, pattern) in patterns.into_iter().enumerate() {
+        for (i, pattern) in patterns.iter().enumerate() {
             // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
             match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
                 Ok(parsed) => list.push(parsed),
@@ -159,10 +165,9 @@ impl Allowlist {
         Ok(Allowlist(list))
     }
 
-    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse). Parsed as a
-    /// `Vec<&str>`, like the `widgetOrigins` option: one instance of `parse` in the wasm.
+    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse).
     pub fn widget_default() -> Allowlist {
-        Allowlist::parse(DEFAULT_WIDGET_ORIGINS.to_vec()).unwrap_or(Allowlist(Vec::new()))
+        Allowlist::parse_all(DEFAULT_WIDGET_ORIGINS).unwrap_or(Allowlist(Vec::new()))
     }
 
     /// Whether a message from `origin` is let in.
