@@ -150,7 +150,15 @@ pub fn check_pixel_id(id: &str) -> Result<(), String> {
 /// Checks a rename target for `destination` ("ga4" or "meta") of `event`; the error names
 /// `<destination>.events.<event>`.
 pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override, String> {
-    let broken = if destination == "ga4" {
+    match rename_problem(destination, to) {
+        None => Ok(Override::Rename(to.to_string())),
+        Some(why) => Err(concat(&[destination, ".events.", event, ": ", &why])),
+    }
+}
+
+/// What is wrong with `to` as a rename target for `destination` ("ga4" or "meta"), if anything.
+pub fn rename_problem(destination: &str, to: &str) -> Option<String> {
+    if destination == "ga4" {
         ga4::check_event_name(to).err().map(|(_, why)| why)
     } else if meta::is_valid_name(to) {
         None
@@ -159,10 +167,6 @@ pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override
             quoted(to).as_str(),
             " is not a Meta event name (1 to 50 letters, digits or _)",
         ]))
-    };
-    match broken {
-        None => Ok(Override::Rename(to.to_string())),
-        Some(why) => Err(concat(&[destination, ".events.", event, ": ", &why])),
     }
 }
 

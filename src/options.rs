@@ -88,19 +88,25 @@ fn destination(
             return Err(concat(&[name, ".events: expected an object"]));
         };
         for (event, route) in routes {
-            let choice = match route {
-                Value::String(to) => config::check_rename(name, event, to)?,
-                Value::Bool(false) => Override::Off,
-                _ => {
-                    return Err(concat(&[
-                        name,
-                        ".events.",
-                        event,
-                        ": expected a new event name or false",
-                    ]))
+            let problem;
+            let why = match route {
+                Value::String(to) => match config::rename_problem(name, to) {
+                    None => {
+                        events.push((event.clone(), Override::Rename(to.clone())));
+                        continue;
+                    }
+                    Some(why) => {
+                        problem = why;
+                        problem.as_str()
+                    }
+                },
+                Value::Bool(false) => {
+                    events.push((event.clone(), Override::Off));
+                    continue;
                 }
+                _ => "expected a new event name or false",
             };
-            events.push((event.clone(), choice));
+            return Err(concat(&[name, ".events.", event, ": ", why]));
         }
     }
     Ok(())
