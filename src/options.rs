@@ -3,9 +3,9 @@
 
 use crate::config::{self, Companion, Config, Destination, IdRule, Override};
 use crate::consent::Consent;
-use crate::origin::Allowlist;
+use crate::origin::{self, Allowlist};
 use crate::prelude::*;
-use crate::text::{concat, push_u64};
+use crate::text::concat;
 use crate::value::Value;
 
 /// The options every key of which the module knows.
@@ -51,9 +51,15 @@ fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
     }
 }
 
-fn flag(value: Option<&Value>, name: &str) -> Result<bool, String> {
-    match value {
-        None | Some(Value::Null) => Ok(false),
+/// The value of `object.key`, unless it is absent or null.
+fn given<'a>(object: &'a Value, key: &str) -> Option<&'a Value> {
+    object.get(key).filter(|v| !matches!(v, Value::Null))
+}
+
+/// The option `name`: true or false (absent: false).
+fn flag(options: &Value, name: &str) -> Result<bool, String> {
+    match given(options, name) {
+        None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
         Some(_) => Err(concat(&[name, ": expected true or false"])),
     }
@@ -62,13 +68,13 @@ fn flag(value: Option<&Value>, name: &str) -> Result<bool, String> {
 /// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
 /// (Written in place rather than returned: moving the results costs more code than this.)
 fn destination(
-    value: Option<&Value>,
+    options: &Value,
     name: &str,
     id_key: &str,
     id_rule: &IdRule,
     out: &mut Option<Destination>,
 ) -> Result<(), String> {
-    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+    let Some(value) = given(options, name) else {
         return Ok(());
     };
     only_known(value, name, &[id_key, "events"])?;
@@ -122,12 +128,7 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
     for (i, item) in items.iter().enumerate() {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
-            _ => {
-                let mut message = String::from("widgetOrigins[");
-                push_u64(&mut message, i as u64);
-                message.push_str("]: expected a string");
-                return Err(message);
-            }
+            _ => return Err(origin::item_error(i, &["expected a string"])),
         }
     }
     Allowlist::parse_all(&patterns)
@@ -224,28 +225,28 @@ pub fn read(options: &Value) -> Result<Options, String> {
     only_known(options, "options", KNOWN)?;
     let config = &mut checked.config;
     destination(
-        options.get("ga4"),
+        options,
         "ga4",
         "measurementId",
         &config::MEASUREMENT_ID,
         &mut config.ga4,
     )?;
     destination(
-        options.get("meta"),
+        options,
         "meta",
         "pixelId",
         &config::PIXEL_ID,
         &mut config.meta,
     )?;
     config.origins = origins(options.get("widgetOrigins"))?;
-    config.strict = flag(options.get("strict"), "strict")?;
+    config.strict = flag(options, "strict")?;
     if let Some(consent) = options.get("consent") {
         if !matches!(consent, Value::Null) {
             config.consent = Some(Consent::from_option(consent)?);
         }
     }
     companion(options.get("companion"), &mut config.companion)?;
-    checked.debug = flag(options.get("debug"), "debug")?;
+    checked.debug = flag(options, "debug")?;
     Ok(checked)
 }
 

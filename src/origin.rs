@@ -129,6 +129,17 @@ impl OriginPattern {
     }
 }
 
+/// `widgetOrigins[<i>]: ` and `rest`: the message for a bad item of the option.
+pub fn item_error(i: usize, rest: &[&str]) -> String {
+    let mut message = String::from("widgetOrigins[");
+    crate::text::push_u64(&mut message, i as u64);
+    message.push_str("]: ");
+    for part in rest {
+        message.push_str(part);
+    }
+    message
+}
+
 /// The allowlist: a message is accepted when any pattern matches its origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allowlist(Vec<OriginPattern>);
@@ -147,16 +158,7 @@ impl Allowlist {
             // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
             match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
                 Ok(parsed) => list.push(parsed),
-                Err(why) => {
-                    return Err(concat(&[
-                        "widgetOrigins[",
-                        &crate::text::u64_to_string(i as u64),
-                        "]: ",
-                        &quoted(pattern),
-                        ": ",
-                        why,
-                    ]))
-                }
+                Err(why) => return Err(item_error(i, &[&quoted(pattern), ": ", why])),
             }
         }
         if list.is_empty() {
