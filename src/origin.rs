@@ -72,12 +72,13 @@ fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
     let Some(parts) = split_origin(&lower) else {
         return Err("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)");
     };
-    if parts.scheme != "https" && parts.scheme != "http" {
+    let https = parts.scheme == "https";
+    if !https && parts.scheme != "http" {
         return Err("the scheme must be https (or http for an exact origin)");
     }
     match parts.host.strip_prefix("*.") {
         Some(domain) => {
-            if parts.scheme != "https" {
+            if !https {
                 return Err("a wildcard pattern must use https");
             }
             if has_byte(domain, b'*')
