@@ -135,31 +135,77 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
 }
 
 /// `companion.<field>: expected <rule>, got <got>`.
-fn companion_error(field: &str, rule: &str, got: &str) -> String {
-    concat(&["companion.", field, ": expected ", rule, ", got ", got])
+fn companion_error(field: &TextField, got: &str) -> String {
+    concat(&[
+        "companion.",
+        field.key,
+        ": expected ",
+        field.rule,
+        ", got ",
+        got,
+    ])
 }
 
-/// `companion.<field>`: a string of 1 to `max` bytes, each allowed by `ok`.
-fn companion_text(
-    value: &Value,
-    field: &str,
+/// One string field of `companion`: its key, its most bytes, the test of its text, and what
+/// the error says is expected.
+struct TextField {
+    key: &'static str,
     max: usize,
-    ok: fn(u8) -> bool,
-    rule: &str,
-    out: &mut String,
-) -> Result<(), String> {
-    match value.get(field) {
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= max && s.bytes().all(ok) => {
+    valid: fn(&str) -> bool,
+    rule: &'static str,
+}
+
+/// `companion.url`: absolute http(s), no query or fragment, a host without credentials.
+const URL: TextField = TextField {
+    key: "url",
+    max: 2048,
+    valid: |url| {
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
+            .unwrap_or("");
+        url.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
+            && !host.is_empty()
+            && !crate::text::has_byte(host, b'@')
+    },
+    rule: "an absolute http(s) URL without query or fragment",
+};
+
+/// `companion.site`: the site's ID on the companion.
+const SITE: TextField = TextField {
+    key: "site",
+    max: 64,
+    valid: |site| {
+        site.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    },
+    rule: "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
+};
+
+/// `companion.key`: the site's public key (its minimum length is checked after).
+const KEY: TextField = TextField {
+    key: "key",
+    max: 128,
+    valid: |key| {
+        key.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    },
+    rule: "the site's public key (16 to 128 letters, digits, _ -)",
+};
+
+/// `companion.<field>`: a string of 1 to `field.max` bytes that `field.valid` accepts.
+fn companion_text(value: &Value, field: &TextField, out: &mut String) -> Result<(), String> {
+    match value.get(field.key) {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= field.max && (field.valid)(s) => {
             out.push_str(s);
             Ok(())
         }
-        Some(Value::String(s)) => Err(companion_error(field, rule, &crate::text::quoted(s))),
-        _ => Err(concat(&["companion.", field, ": expected a string"])),
+        Some(Value::String(s)) => Err(companion_error(field, &crate::text::quoted(s))),
+        _ => Err(concat(&["companion.", field.key, ": expected a string"])),
     }
 }
-
-const URL_RULE: &str = "an absolute http(s) URL without query or fragment";
-const KEY_RULE: &str = "the site's public key (16 to 128 letters, digits, _ -)";
 
 /// `companion: {url, site, key}`: where the server-side copy goes, into `out` (as for
 /// `destination`).
@@ -173,41 +219,11 @@ fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), S
         site: String::new(),
         key: String::new(),
     };
-    companion_text(
-        value,
-        "url",
-        2048,
-        |b| b.is_ascii_graphic() && b != b'?' && b != b'#',
-        URL_RULE,
-        &mut found.url,
-    )?;
-    let url = &found.url;
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
-        .unwrap_or("");
-    if host.is_empty() || crate::text::has_byte(host, b'@') {
-        return Err(companion_error("url", URL_RULE, &crate::text::quoted(url)));
-    }
-    companion_text(
-        value,
-        "site",
-        64,
-        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'),
-        "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
-        &mut found.site,
-    )?;
-    companion_text(
-        value,
-        "key",
-        128,
-        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
-        KEY_RULE,
-        &mut found.key,
-    )?;
+    companion_text(value, &URL, &mut found.url)?;
+    companion_text(value, &SITE, &mut found.site)?;
+    companion_text(value, &KEY, &mut found.key)?;
     if found.key.len() < 16 {
-        return Err(companion_error("key", KEY_RULE, "a shorter one"));
+        return Err(companion_error(&KEY, "a shorter one"));
     }
     *out = Some(found);
     Ok(())
