@@ -124,7 +124,7 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
         Some(Value::Array(items)) => items,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
-    let mut patterns = Vec::with_capacity(items.len());
+    let mut patterns = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
