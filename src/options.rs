@@ -214,18 +214,18 @@ fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), S
         return Ok(());
     };
     only_known(value, "companion", &["url", "site", "key"])?;
-    let mut found = Companion {
+    // Filled in place: on an error the whole configuration is dropped.
+    let found = out.insert(Companion {
         url: String::new(),
         site: String::new(),
         key: String::new(),
-    };
+    });
     companion_text(value, &URL, &mut found.url)?;
     companion_text(value, &SITE, &mut found.site)?;
     companion_text(value, &KEY, &mut found.key)?;
     if found.key.len() < 16 {
         return Err(companion_error(&KEY, "a shorter one"));
     }
-    *out = Some(found);
     Ok(())
 }
 
