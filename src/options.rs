@@ -79,13 +79,13 @@ fn destination(
     };
     only_known(value, name, &[id_key, "events"])?;
     let id = match value.get(id_key) {
-        Some(Value::String(id)) => id.clone(),
+        Some(Value::String(id)) => id,
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
     };
-    config::check_id(&id, id_rule)?;
+    config::check_id(id, id_rule)?;
     let events = &mut out
         .insert(Destination {
-            id,
+            id: id.clone(),
             events: Vec::new(),
         })
         .events;
