@@ -56,11 +56,14 @@ fn given<'a>(object: &'a Value, key: &str) -> Option<&'a Value> {
     object.get(key).filter(|v| !matches!(v, Value::Null))
 }
 
-/// The option `name`: true or false (absent: false).
-fn flag(options: &Value, name: &str) -> Result<bool, String> {
+/// The option `name`: true or false (absent: false), into `out`.
+fn flag(options: &Value, name: &str, out: &mut bool) -> Result<(), String> {
     match given(options, name) {
-        None => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
+        None => Ok(()),
+        Some(Value::Bool(b)) => {
+            *out = *b;
+            Ok(())
+        }
         Some(_) => Err(concat(&[name, ": expected true or false"])),
     }
 }
@@ -255,14 +258,14 @@ pub fn read(options: &Value) -> Result<Options, String> {
         &mut config.meta,
     )?;
     config.origins = origins(options.get("widgetOrigins"))?;
-    config.strict = flag(options, "strict")?;
+    flag(options, "strict", &mut config.strict)?;
     if let Some(consent) = options.get("consent") {
         if !matches!(consent, Value::Null) {
             config.consent = Some(Consent::from_option(consent)?);
         }
     }
     companion(options.get("companion"), &mut config.companion)?;
-    checked.debug = flag(options, "debug")?;
+    flag(options, "debug", &mut checked.debug)?;
     Ok(checked)
 }
 
