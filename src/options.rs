@@ -121,9 +121,11 @@ fn destination(
     Ok(())
 }
 
-fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
+/// `widgetOrigins`: an array of origin patterns, into `out` (which keeps the widget's default
+/// when the option is absent).
+fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(Allowlist::widget_default()),
+        None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(items)) => items,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
@@ -134,7 +136,8 @@ fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
             _ => return Err(origin::item_error(i, &["expected a string"])),
         }
     }
-    Allowlist::parse_all(&patterns)
+    *out = Allowlist::parse_all(&patterns)?;
+    Ok(())
 }
 
 /// `companion.<field>: expected <rule>, got <got>`.
@@ -257,7 +260,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
         &config::PIXEL_ID,
         &mut config.meta,
     )?;
-    config.origins = origins(options.get("widgetOrigins"))?;
+    origins(options.get("widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
     if let Some(consent) = options.get("consent") {
         if !matches!(consent, Value::Null) {
