@@ -38,11 +38,11 @@ fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
     match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((unknown, _)) => {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
-            for (i, k) in known.iter().enumerate() {
-                if i > 0 {
-                    message.push_str(", ");
-                }
+            let mut separator = "";
+            for k in known {
+                message.push_str(separator);
                 message.push_str(k);
+                separator = ", ";
             }
             message.push(')');
             Err(message)
