@@ -145,27 +145,25 @@ impl Consent {
 
     /// What may happen now to an event bound for `destination`.
     pub fn gate(&self, destination: Destination) -> Gate {
-        let (signal, advanced_sends) = match destination {
-            Destination::Ga4 => (ANALYTICS_STORAGE, true),
-            Destination::Meta => (AD_STORAGE, false),
-        };
-        if self.is_granted(signal) || (advanced_sends && self.mode == Mode::Advanced) {
-            Gate::Send
-        } else if self.decided {
-            Gate::Drop
-        } else {
-            Gate::Wait
-        }
+        // Advanced mode sends GA4 events before consent (cookieless pings).
+        let sends_anyway = destination == Destination::Ga4 && self.mode == Mode::Advanced;
+        self.gate_by_signal(destination, sends_anyway)
     }
 
     /// What may happen now to the companion's copy for `destination`: only a granted signal
     /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
     pub fn companion_gate(&self, destination: Destination) -> Gate {
+        self.gate_by_signal(destination, false)
+    }
+
+    /// Send when the destination's signal is granted (or `sends_anyway`), else drop once the
+    /// visitor has decided, else wait.
+    fn gate_by_signal(&self, destination: Destination, sends_anyway: bool) -> Gate {
         let signal = match destination {
             Destination::Ga4 => ANALYTICS_STORAGE,
             Destination::Meta => AD_STORAGE,
         };
-        if self.is_granted(signal) {
+        if sends_anyway || self.is_granted(signal) {
             Gate::Send
         } else if self.decided {
             Gate::Drop
