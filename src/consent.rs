@@ -104,27 +104,23 @@ impl Consent {
             decided: false,
         };
         for (key, v) in entries {
-            match key.as_str() {
-                "mode" => {
-                    consent.mode = match v.as_str() {
-                        Some("basic") => Mode::Basic,
-                        Some("advanced") => Mode::Advanced,
-                        _ => {
-                            return Err(
-                                "consent.mode: expected \"basic\" or \"advanced\"".to_string()
-                            )
-                        }
-                    }
+            let why = match (key.as_str(), v.as_str()) {
+                ("mode", Some("basic")) => {
+                    consent.mode = Mode::Basic;
+                    continue;
                 }
-                "default" => apply_signals(v, "consent.default", &mut consent.granted)?,
-                other => {
-                    return Err(concat(&[
-                        "consent.",
-                        other,
-                        ": unknown option (known: mode, default)",
-                    ]))
+                ("mode", Some("advanced")) => {
+                    consent.mode = Mode::Advanced;
+                    continue;
                 }
-            }
+                ("mode", _) => ": expected \"basic\" or \"advanced\"",
+                ("default", _) => {
+                    apply_signals(v, "consent.default", &mut consent.granted)?;
+                    continue;
+                }
+                _ => ": unknown option (known: mode, default)",
+            };
+            return Err(concat(&["consent.", key, why]));
         }
         Ok(consent)
     }
