@@ -245,6 +245,40 @@ mod tests {
     }
 
     #[test]
+    fn origins_split_into_scheme_host_and_port() {
+        let split = |s| split_origin(s).map(|p| (p.scheme, p.host, p.port));
+        assert_eq!(split("http://[::1]"), Some(("http", "[::1]", None)));
+        assert_eq!(
+            split("http://[::1]:80"),
+            Some(("http", "[::1]", Some("80")))
+        );
+        assert_eq!(split("http://a:b:80"), Some(("http", "a:b", Some("80"))));
+        assert_eq!(
+            split("https://*.a.io:8443"),
+            Some(("https", "*.a.io", Some("8443")))
+        );
+        for bad in [
+            "http://[::1]x",
+            "http://[::1]:80:90",
+            "http://[a]]:80",
+            "http://[a",
+            "http://a.io:",
+            "http://a.io:123456",
+            "http://:80",
+            "http://a.io/",
+            "http://a\\b",
+            "http//a.io",
+            "http://",
+        ] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
+        assert_eq!(
+            OriginPattern::parse(" HTTP://*.a.io"),
+            Err("\" HTTP://*.a.io\": a wildcard pattern must use https".into())
+        );
+    }
+
+    #[test]
     fn wildcards_with_a_port_require_that_port() {
         let list = Allowlist::parse(["https://*.example.test:8443"]).expect("valid");
         assert!(list.allows("https://a.example.test:8443"));
