@@ -190,8 +190,8 @@ impl Consent {
     pub fn gtag_state_json(&self) -> String {
         let mut out = String::new();
         let mut object = Object::open(&mut out);
-        for (signal, granted) in SIGNALS.iter().zip(self.granted) {
-            object.str(signal, if granted { "granted" } else { "denied" });
+        for (signal, granted) in SIGNALS.iter().zip(&self.granted) {
+            object.str(signal, if *granted { "granted" } else { "denied" });
         }
         object.close();
         out
