@@ -86,6 +86,7 @@ fn destination(
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
     };
     config::check_id(id, id_rule)?;
+    // Filled in place: on an error the whole configuration is dropped.
     let events = &mut out
         .insert(Destination {
             id: id.clone(),
