@@ -89,50 +89,85 @@ impl Default for Config {
     }
 }
 
-/// Checks a GA4 measurement ID: `G-` and 4 to 20 upper-case letters or digits.
-pub fn check_measurement_id(id: &str) -> Result<(), String> {
-    let ok = id.strip_prefix("G-").is_some_and(|rest| {
-        (4..=20).contains(&rest.len())
+/// What a destination's ID looks like: a prefix, then `min..=max` digits (and upper-case
+/// letters when `letters`); `expected` begins the error, which ends with the ID quoted.
+pub struct IdRule {
+    /// What the ID starts with (`"G-"`, or nothing).
+    pub prefix: &'static str,
+    /// Fewest characters after the prefix.
+    pub min: usize,
+    /// Most characters after the prefix.
+    pub max: usize,
+    /// Whether upper-case letters are allowed besides digits.
+    pub letters: bool,
+    /// `<option>: expected <what>, got `.
+    pub expected: &'static str,
+}
+
+/// A GA4 measurement ID: `G-` and 4 to 20 upper-case letters or digits.
+pub const MEASUREMENT_ID: IdRule = IdRule {
+    prefix: "G-",
+    min: 4,
+    max: 20,
+    letters: true,
+    expected: "ga4.measurementId: expected a GA4 measurement ID like \"G-XXXXXXXXXX\", got ",
+};
+
+/// A Meta Pixel ID: 10 to 20 digits.
+pub const PIXEL_ID: IdRule = IdRule {
+    prefix: "",
+    min: 10,
+    max: 20,
+    letters: false,
+    expected: "meta.pixelId: expected a Meta Pixel ID (10 to 20 digits), got ",
+};
+
+/// Checks `id` against `rule` (one checker for both IDs: less code than one each).
+pub fn check_id(id: &str, rule: &IdRule) -> Result<(), String> {
+    let ok = id.strip_prefix(rule.prefix).is_some_and(|rest| {
+        (rule.min..=rule.max).contains(&rest.len())
             && rest
                 .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                .all(|b| b.is_ascii_digit() || (rule.letters && b.is_ascii_uppercase()))
     });
     if ok {
         Ok(())
     } else {
-        Err(concat(&[
-            "ga4.measurementId: expected a GA4 measurement ID like \"G-XXXXXXXXXX\", got ",
-            quoted(id).as_str(),
-        ]))
+        Err(concat(&[rule.expected, quoted(id).as_str()]))
     }
+}
+
+/// Checks a GA4 measurement ID: `G-` and 4 to 20 upper-case letters or digits.
+pub fn check_measurement_id(id: &str) -> Result<(), String> {
+    check_id(id, &MEASUREMENT_ID)
 }
 
 /// Checks a Meta Pixel ID: 10 to 20 digits.
 pub fn check_pixel_id(id: &str) -> Result<(), String> {
-    if (10..=20).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(concat(&[
-            "meta.pixelId: expected a Meta Pixel ID (10 to 20 digits), got ",
-            quoted(id).as_str(),
-        ]))
-    }
+    check_id(id, &PIXEL_ID)
 }
 
 /// Checks a rename target for `destination` ("ga4" or "meta") of `event`; the error names
 /// `<destination>.events.<event>`.
 pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override, String> {
-    let option = concat(&[destination, ".events.", event, ": "]);
+    match rename_problem(destination, to) {
+        None => Ok(Override::Rename(to.to_string())),
+        Some(why) => Err(concat(&[destination, ".events.", event, ": ", &why])),
+    }
+}
+
+/// What is wrong with `to` as a rename target for `destination` ("ga4" or "meta"), if anything.
+pub fn rename_problem(destination: &str, to: &str) -> Option<String> {
     if destination == "ga4" {
-        ga4::check_event_name(to).map_err(|(_, why)| concat(&[&option, &why]))?;
-    } else if !meta::is_valid_name(to) {
-        return Err(concat(&[
-            &option,
+        ga4::check_event_name(to).err().map(|(_, why)| why)
+    } else if meta::is_valid_name(to) {
+        None
+    } else {
+        Some(concat(&[
             quoted(to).as_str(),
             " is not a Meta event name (1 to 50 letters, digits or _)",
-        ]));
+        ]))
     }
-    Ok(Override::Rename(to.to_string()))
 }
 
 #[cfg(test)]

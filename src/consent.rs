@@ -67,14 +67,6 @@ fn index(signal: &str) -> Option<usize> {
     SIGNALS.iter().position(|s| *s == signal)
 }
 
-fn signal_value(value: &Value, path: &str) -> Result<bool, String> {
-    match value.as_str() {
-        Some("granted") => Ok(true),
-        Some("denied") => Ok(false),
-        _ => Err(concat(&[path, ": expected \"granted\" or \"denied\""])),
-    }
-}
-
 /// Reads `{ad_storage?, analytics_storage?, ad_user_data?, ad_personalization?}` onto
 /// `granted`; `path` names the object in errors.
 fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(), String> {
@@ -82,13 +74,19 @@ fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(
         return Err(concat(&[path, ": expected an object of consent signals"]));
     };
     for (key, v) in entries {
-        let field = concat(&[path, ".", key]);
-        let i = index(key).ok_or_else(|| {
-            concat(&[&field, ": unknown consent signal (known: ad_storage, analytics_storage, ad_user_data, ad_personalization)"])
-        })?;
-        if let Some(slot) = granted.get_mut(i) {
-            *slot = signal_value(v, &field)?;
-        }
+        let why = match (index(key).and_then(|i| granted.get_mut(i)), v.as_str()) {
+            (Some(slot), Some("granted")) => {
+                *slot = true;
+                continue;
+            }
+            (Some(slot), Some("denied")) => {
+                *slot = false;
+                continue;
+            }
+            (Some(_), _) => ": expected \"granted\" or \"denied\"",
+            (None, _) => ": unknown consent signal (known: ad_storage, analytics_storage, ad_user_data, ad_personalization)",
+        };
+        return Err(concat(&[path, ".", key, why]));
     }
     Ok(())
 }
@@ -106,27 +104,23 @@ impl Consent {
             decided: false,
         };
         for (key, v) in entries {
-            match key.as_str() {
-                "mode" => {
-                    consent.mode = match v.as_str() {
-                        Some("basic") => Mode::Basic,
-                        Some("advanced") => Mode::Advanced,
-                        _ => {
-                            return Err(
-                                "consent.mode: expected \"basic\" or \"advanced\"".to_string()
-                            )
-                        }
-                    }
+            let why = match (key.as_str(), v.as_str()) {
+                ("mode", Some("basic")) => {
+                    consent.mode = Mode::Basic;
+                    continue;
                 }
-                "default" => apply_signals(v, "consent.default", &mut consent.granted)?,
-                other => {
-                    return Err(concat(&[
-                        "consent.",
-                        other,
-                        ": unknown option (known: mode, default)",
-                    ]))
+                ("mode", Some("advanced")) => {
+                    consent.mode = Mode::Advanced;
+                    continue;
                 }
-            }
+                ("mode", _) => ": expected \"basic\" or \"advanced\"",
+                ("default", _) => {
+                    apply_signals(v, "consent.default", &mut consent.granted)?;
+                    continue;
+                }
+                _ => ": unknown option (known: mode, default)",
+            };
+            return Err(concat(&["consent.", key, why]));
         }
         Ok(consent)
     }
@@ -147,27 +141,25 @@ impl Consent {
 
     /// What may happen now to an event bound for `destination`.
     pub fn gate(&self, destination: Destination) -> Gate {
-        let (signal, advanced_sends) = match destination {
-            Destination::Ga4 => (ANALYTICS_STORAGE, true),
-            Destination::Meta => (AD_STORAGE, false),
-        };
-        if self.is_granted(signal) || (advanced_sends && self.mode == Mode::Advanced) {
-            Gate::Send
-        } else if self.decided {
-            Gate::Drop
-        } else {
-            Gate::Wait
-        }
+        // Advanced mode sends GA4 events before consent (cookieless pings).
+        let sends_anyway = destination == Destination::Ga4 && self.mode == Mode::Advanced;
+        self.gate_by_signal(destination, sends_anyway)
     }
 
     /// What may happen now to the companion's copy for `destination`: only a granted signal
     /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
     pub fn companion_gate(&self, destination: Destination) -> Gate {
+        self.gate_by_signal(destination, false)
+    }
+
+    /// Send when the destination's signal is granted (or `sends_anyway`), else drop once the
+    /// visitor has decided, else wait.
+    fn gate_by_signal(&self, destination: Destination, sends_anyway: bool) -> Gate {
         let signal = match destination {
             Destination::Ga4 => ANALYTICS_STORAGE,
             Destination::Meta => AD_STORAGE,
         };
-        if self.is_granted(signal) {
+        if sends_anyway || self.is_granted(signal) {
             Gate::Send
         } else if self.decided {
             Gate::Drop
@@ -198,8 +190,8 @@ impl Consent {
     pub fn gtag_state_json(&self) -> String {
         let mut out = String::new();
         let mut object = Object::open(&mut out);
-        for (signal, granted) in SIGNALS.iter().zip(self.granted) {
-            object.str(signal, if granted { "granted" } else { "denied" });
+        for (signal, granted) in SIGNALS.iter().zip(&self.granted) {
+            object.str(signal, if *granted { "granted" } else { "denied" });
         }
         object.close();
         out

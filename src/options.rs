@@ -1,11 +1,11 @@
 //! The constructor's options, checked. Every error names the option and the rule; unknown
 //! keys are refused so that a typo (`measurementID`) does not pass silently.
 
-use crate::config::{self, Companion, Config, Destination, Override};
+use crate::config::{self, Companion, Config, Destination, IdRule, Override};
 use crate::consent::Consent;
-use crate::origin::Allowlist;
+use crate::origin::{self, Allowlist};
 use crate::prelude::*;
-use crate::text::{concat, push_u64};
+use crate::text::concat;
 use crate::value::Value;
 
 /// The options every key of which the module knows.
@@ -29,22 +29,20 @@ pub struct Options {
     pub debug: bool,
 }
 
-fn entries<'a>(value: &'a Value, name: &str) -> Result<&'a [(String, Value)], String> {
-    match value {
-        Value::Object(entries) => Ok(entries),
-        _ => Err(concat(&[name, ": expected an object"])),
-    }
-}
-
-fn only_known(entries: &[(String, Value)], prefix: &str, known: &[&str]) -> Result<(), String> {
+/// Checks that `value` (the option `name`) is an object whose keys are all in `known`; the
+/// error for an unknown key lists the known ones.
+fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
+    let Value::Object(entries) = value else {
+        return Err(concat(&[name, ": expected an object"]));
+    };
     match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((unknown, _)) => {
-            let mut message = concat(&[prefix, unknown, ": unknown option (known: "]);
-            for (i, k) in known.iter().enumerate() {
-                if i > 0 {
-                    message.push_str(", ");
-                }
+            let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
+            let mut separator = "";
+            for k in known {
+                message.push_str(separator);
                 message.push_str(k);
+                separator = ", ";
             }
             message.push(')');
             Err(message)
@@ -53,179 +51,226 @@ fn only_known(entries: &[(String, Value)], prefix: &str, known: &[&str]) -> Resu
     }
 }
 
-fn flag(value: Option<&Value>, name: &str) -> Result<bool, String> {
-    match value {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
+/// The value of `object.key`, unless it is absent or null.
+fn given<'a>(object: &'a Value, key: &str) -> Option<&'a Value> {
+    object.get(key).filter(|v| !matches!(v, Value::Null))
+}
+
+/// The option `name`: true or false (absent: false), into `out`.
+fn flag(options: &Value, name: &str, out: &mut bool) -> Result<(), String> {
+    match given(options, name) {
+        None => Ok(()),
+        Some(Value::Bool(b)) => {
+            *out = *b;
+            Ok(())
+        }
         Some(_) => Err(concat(&[name, ": expected true or false"])),
     }
 }
 
-/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`.
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
+/// (Written in place rather than returned: moving the results costs more code than this.)
 fn destination(
-    value: Option<&Value>,
+    options: &Value,
     name: &str,
     id_key: &str,
-    check_id: fn(&str) -> Result<(), String>,
-) -> Result<Option<Destination>, String> {
-    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
-        return Ok(None);
+    id_rule: &IdRule,
+    out: &mut Option<Destination>,
+) -> Result<(), String> {
+    let Some(value) = given(options, name) else {
+        return Ok(());
     };
-    let fields = entries(value, name)?;
-    only_known(fields, &concat(&[name, "."]), &[id_key, "events"])?;
+    only_known(value, name, &[id_key, "events"])?;
     let id = match value.get(id_key) {
-        Some(Value::String(id)) => id.clone(),
+        Some(Value::String(id)) => id,
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
     };
-    check_id(&id)?;
-    let mut events = Vec::new();
+    config::check_id(id, id_rule)?;
+    // Filled in place: on an error the whole configuration is dropped.
+    let events = &mut out
+        .insert(Destination {
+            id: id.clone(),
+            events: Vec::new(),
+        })
+        .events;
     if let Some(routes) = value.get("events").filter(|v| !matches!(v, Value::Null)) {
-        for (event, route) in entries(routes, &concat(&[name, ".events"]))? {
-            let choice = match route {
-                Value::String(to) => config::check_rename(name, event, to)?,
-                Value::Bool(false) => Override::Off,
-                _ => {
-                    return Err(concat(&[
-                        name,
-                        ".events.",
-                        event,
-                        ": expected a new event name or false",
-                    ]))
+        let Value::Object(routes) = routes else {
+            return Err(concat(&[name, ".events: expected an object"]));
+        };
+        for (event, route) in routes {
+            let problem;
+            let why = match route {
+                Value::String(to) => match config::rename_problem(name, to) {
+                    None => {
+                        events.push((event.clone(), Override::Rename(to.clone())));
+                        continue;
+                    }
+                    Some(why) => {
+                        problem = why;
+                        problem.as_str()
+                    }
+                },
+                Value::Bool(false) => {
+                    events.push((event.clone(), Override::Off));
+                    continue;
                 }
+                _ => "expected a new event name or false",
             };
-            events.push((event.clone(), choice));
+            return Err(concat(&[name, ".events.", event, ": ", why]));
         }
     }
-    Ok(Some(Destination { id, events }))
+    Ok(())
 }
 
-fn origins(value: Option<&Value>) -> Result<Allowlist, String> {
+/// `widgetOrigins`: an array of origin patterns, into `out` (which keeps the widget's default
+/// when the option is absent).
+fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(Allowlist::widget_default()),
+        None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(items)) => items,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
-    let mut patterns = Vec::with_capacity(items.len());
+    let mut patterns = Vec::new();
     for (i, item) in items.iter().enumerate() {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
-            _ => {
-                let mut message = String::from("widgetOrigins[");
-                push_u64(&mut message, i as u64);
-                message.push_str("]: expected a string");
-                return Err(message);
-            }
+            _ => return Err(origin::item_error(i, &["expected a string"])),
         }
     }
-    Allowlist::parse(patterns)
+    *out = Allowlist::parse_all(&patterns)?;
+    Ok(())
 }
 
-/// `companion.<field>`: a string of 1 to `max` characters, each allowed by `ok`.
-fn companion_text(
-    value: &Value,
-    field: &str,
-    max: usize,
-    ok: fn(u8) -> bool,
-    rule: &str,
-) -> Result<String, String> {
-    match value.get(field) {
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= max && s.bytes().all(ok) => {
-            Ok(s.clone())
-        }
-        Some(Value::String(s)) => Err(concat(&[
-            "companion.",
-            field,
-            ": expected ",
-            rule,
-            ", got ",
-            crate::text::quoted(s).as_str(),
-        ])),
-        _ => Err(concat(&["companion.", field, ": expected a string"])),
-    }
-}
-
-/// `companion: {url, site, key}`: where the server-side copy goes.
-fn companion(value: Option<&Value>) -> Result<Option<Companion>, String> {
-    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
-        return Ok(None);
-    };
-    only_known(
-        entries(value, "companion")?,
+/// `companion.<field>: expected <rule>, got <got>`.
+fn companion_error(field: &TextField, got: &str) -> String {
+    concat(&[
         "companion.",
-        &["url", "site", "key"],
-    )?;
-    let url = companion_text(
-        value,
-        "url",
-        2048,
-        |b| b.is_ascii_graphic() && b != b'?' && b != b'#',
-        "an absolute http(s) URL without query or fragment",
-    )?;
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
-        .unwrap_or("");
-    if host.is_empty() || crate::text::has_byte(host, b'@') {
-        return Err(concat(&[
-            "companion.url: expected an absolute http(s) URL without query or fragment, got ",
-            crate::text::quoted(&url).as_str(),
-        ]));
+        field.key,
+        ": expected ",
+        field.rule,
+        ", got ",
+        got,
+    ])
+}
+
+/// One string field of `companion`: its key, its most bytes, the test of its text, and what
+/// the error says is expected.
+struct TextField {
+    key: &'static str,
+    max: usize,
+    valid: fn(&str) -> bool,
+    rule: &'static str,
+}
+
+/// `companion.url`: absolute http(s), no query or fragment, a host without credentials.
+const URL: TextField = TextField {
+    key: "url",
+    max: 2048,
+    valid: |url| {
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
+            .unwrap_or("");
+        url.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
+            && !host.is_empty()
+            && !crate::text::has_byte(host, b'@')
+    },
+    rule: "an absolute http(s) URL without query or fragment",
+};
+
+/// `companion.site`: the site's ID on the companion.
+const SITE: TextField = TextField {
+    key: "site",
+    max: 64,
+    valid: |site| {
+        site.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    },
+    rule: "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
+};
+
+/// `companion.key`: the site's public key (its minimum length is checked after).
+const KEY: TextField = TextField {
+    key: "key",
+    max: 128,
+    valid: |key| {
+        key.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    },
+    rule: "the site's public key (16 to 128 letters, digits, _ -)",
+};
+
+/// `companion.<field>`: a string of 1 to `field.max` bytes that `field.valid` accepts.
+fn companion_text(value: &Value, field: &TextField, out: &mut String) -> Result<(), String> {
+    match value.get(field.key) {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= field.max && (field.valid)(s) => {
+            out.push_str(s);
+            Ok(())
+        }
+        Some(Value::String(s)) => Err(companion_error(field, &crate::text::quoted(s))),
+        _ => Err(concat(&["companion.", field.key, ": expected a string"])),
     }
-    let site = companion_text(
-        value,
-        "site",
-        64,
-        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'),
-        "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
-    )?;
-    let key = companion_text(
-        value,
-        "key",
-        128,
-        |b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'),
-        "the site's public key (16 to 128 letters, digits, _ -)",
-    )?;
-    if key.len() < 16 {
-        return Err("companion.key: expected the site's public key (16 to 128 letters, digits, _ -), got a shorter one".to_string());
+}
+
+/// `companion: {url, site, key}`: where the server-side copy goes, into `out` (as for
+/// `destination`).
+fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), String> {
+    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+        return Ok(());
+    };
+    only_known(value, "companion", &["url", "site", "key"])?;
+    // Filled in place: on an error the whole configuration is dropped.
+    let found = out.insert(Companion {
+        url: String::new(),
+        site: String::new(),
+        key: String::new(),
+    });
+    companion_text(value, &URL, &mut found.url)?;
+    companion_text(value, &SITE, &mut found.site)?;
+    companion_text(value, &KEY, &mut found.key)?;
+    if found.key.len() < 16 {
+        return Err(companion_error(&KEY, "a shorter one"));
     }
-    Ok(Some(Companion { url, site, key }))
+    Ok(())
 }
 
 /// Reads and checks the options object (`Null` means none were given).
 pub fn read(options: &Value) -> Result<Options, String> {
-    if matches!(options, Value::Null) {
-        return Ok(Options {
-            config: Config::default(),
-            debug: false,
-        });
-    }
-    only_known(entries(options, "options")?, "options.", KNOWN)?;
-    let config = Config {
-        ga4: destination(
-            options.get("ga4"),
-            "ga4",
-            "measurementId",
-            config::check_measurement_id,
-        )?,
-        meta: destination(
-            options.get("meta"),
-            "meta",
-            "pixelId",
-            config::check_pixel_id,
-        )?,
-        origins: origins(options.get("widgetOrigins"))?,
-        strict: flag(options.get("strict"), "strict")?,
-        consent: match options.get("consent") {
-            None | Some(Value::Null) => None,
-            Some(consent) => Some(Consent::from_option(consent)?),
-        },
-        companion: companion(options.get("companion"))?,
+    let mut checked = Options {
+        config: Config::default(),
+        debug: false,
     };
-    Ok(Options {
-        config,
-        debug: flag(options.get("debug"), "debug")?,
-    })
+    if matches!(options, Value::Null) {
+        return Ok(checked);
+    }
+    only_known(options, "options", KNOWN)?;
+    let config = &mut checked.config;
+    destination(
+        options,
+        "ga4",
+        "measurementId",
+        &config::MEASUREMENT_ID,
+        &mut config.ga4,
+    )?;
+    destination(
+        options,
+        "meta",
+        "pixelId",
+        &config::PIXEL_ID,
+        &mut config.meta,
+    )?;
+    origins(options.get("widgetOrigins"), &mut config.origins)?;
+    flag(options, "strict", &mut config.strict)?;
+    if let Some(consent) = options.get("consent") {
+        if !matches!(consent, Value::Null) {
+            config.consent = Some(Consent::from_option(consent)?);
+        }
+    }
+    companion(options.get("companion"), &mut config.companion)?;
+    flag(options, "debug", &mut checked.debug)?;
+    Ok(checked)
 }
 
 #[cfg(test)]

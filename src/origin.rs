@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{concat, has_byte, quoted, rsplit_once_byte, split_once_byte};
+use crate::text::{concat, has_byte, quoted, split_once_byte};
 
 /// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
 pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.yclients.com"];
@@ -31,76 +31,86 @@ struct Parts<'a> {
 fn split_origin(origin: &str) -> Option<Parts<'_>> {
     let (scheme, rest) = split_once_byte(origin, b':')?;
     let rest = rest.strip_prefix("//")?;
-    if rest.is_empty()
-        || rest
-            .bytes()
-            .any(|b| matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\'))
-    {
-        return None;
+    // One pass over the bytes: every byte of host and port is a letter, a digit or one of
+    // `-.*[]:` (which also refuses `/?#@\`); note the first `]` and the last `:`.
+    let mut first_close = None;
+    let mut last_colon = None;
+    // A counted loop, not `enumerate`: that one does not inline here and costs a routine.
+    let mut i = 0;
+    #[allow(clippy::explicit_counter_loop)]
+    for b in rest.bytes() {
+        match b {
+            b']' if first_close.is_none() => first_close = Some(i),
+            b':' => last_colon = Some(i),
+            _ if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'[' | b']') => {}
+            _ => return None,
+        }
+        i += 1;
     }
-    let (host, port) = if rest.starts_with('[') {
-        // An IPv6 literal: `[::1]` or `[::1]:8080`.
-        let end = rest.bytes().position(|b| b == b']')?;
-        let (host, tail) = rest.split_at_checked(end + 1)?;
-        match tail {
-            "" => (host, None),
-            tail => (host, Some(tail.strip_prefix(':')?)),
+    // Where the port's `:` is: right after the `]` of an IPv6 literal (`[::1]:8080`), else
+    // the last `:`.
+    let colon = if rest.as_bytes().first() == Some(&b'[') {
+        let end = first_close? + 1;
+        match rest.as_bytes().get(end) {
+            None => None,
+            Some(b':') => Some(end),
+            Some(_) => return None,
         }
     } else {
-        match rsplit_once_byte(rest, b':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        }
+        last_colon
+    };
+    let (host, port) = match colon {
+        Some(at) => (rest.get(..at)?, Some(rest.get(at + 1..)?)),
+        None => (rest, None),
     };
     if let Some(port) = port {
         if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
     }
-    let host_ok = !host.is_empty()
-        && host.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'[' | b']' | b':')
-        });
-    host_ok.then_some(Parts { scheme, host, port })
+    (!host.is_empty()).then_some(Parts { scheme, host, port })
+}
+
+/// Parses one lower-case pattern; the error is the rule it breaks.
+fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
+    let Some(parts) = split_origin(&lower) else {
+        return Err("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)");
+    };
+    let https = parts.scheme == "https";
+    if !https && parts.scheme != "http" {
+        return Err("the scheme must be https (or http for an exact origin)");
+    }
+    match parts.host.strip_prefix("*.") {
+        Some(domain) => {
+            if !https {
+                return Err("a wildcard pattern must use https");
+            }
+            if has_byte(domain, b'*')
+                || !has_byte(domain, b'.')
+                || domain.starts_with('.')
+                || domain.ends_with('.')
+            {
+                return Err(
+                    "a wildcard must be \"*.\" followed by a domain with at least two labels",
+                );
+            }
+            Ok(OriginPattern::Subdomains {
+                domain: domain.to_string(),
+                port: parts.port.map(str::to_string),
+            })
+        }
+        None if has_byte(parts.host, b'*') => {
+            Err("a wildcard may only stand at the start, as \"https://*.domain\"")
+        }
+        None => Ok(OriginPattern::Exact(lower)),
+    }
 }
 
 impl OriginPattern {
     /// Parses one pattern; the error says what is wrong with it.
     pub fn parse(pattern: &str) -> Result<OriginPattern, String> {
-        let lower = crate::text::trim(pattern).to_ascii_lowercase();
-        let bad = |why: &str| concat(&[quoted(pattern).as_str(), ": ", why]);
-        let Some(parts) = split_origin(&lower) else {
-            return Err(bad("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)"));
-        };
-        if parts.scheme != "https" && parts.scheme != "http" {
-            return Err(bad(
-                "the scheme must be https (or http for an exact origin)",
-            ));
-        }
-        match parts.host.strip_prefix("*.") {
-            Some(domain) => {
-                if parts.scheme != "https" {
-                    return Err(bad("a wildcard pattern must use https"));
-                }
-                if has_byte(domain, b'*')
-                    || !has_byte(domain, b'.')
-                    || domain.starts_with('.')
-                    || domain.ends_with('.')
-                {
-                    return Err(bad(
-                        "a wildcard must be \"*.\" followed by a domain with at least two labels",
-                    ));
-                }
-                Ok(OriginPattern::Subdomains {
-                    domain: domain.to_string(),
-                    port: parts.port.map(str::to_string),
-                })
-            }
-            None if has_byte(parts.host, b'*') => Err(bad(
-                "a wildcard may only stand at the start, as \"https://*.domain\"",
-            )),
-            None => Ok(OriginPattern::Exact(lower)),
-        }
+        parse_lower(crate::text::trim(pattern).to_ascii_lowercase())
+            .map_err(|why| concat(&[quoted(pattern).as_str(), ": ", why]))
     }
 
     /// Whether `origin` (as the browser reports it in `MessageEvent.origin`) matches.
@@ -124,6 +134,17 @@ impl OriginPattern {
     }
 }
 
+/// `widgetOrigins[<i>]: ` and `rest`: the message for a bad item of the option.
+pub fn item_error(i: usize, rest: &[&str]) -> String {
+    let mut message = String::from("widgetOrigins[");
+    crate::text::push_u64(&mut message, i as u64);
+    message.push_str("]: ");
+    for part in rest {
+        message.push_str(part);
+    }
+    message
+}
+
 /// The allowlist: a message is accepted when any pattern matches its origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allowlist(Vec<OriginPattern>);
@@ -131,17 +152,19 @@ pub struct Allowlist(Vec<OriginPattern>);
 impl Allowlist {
     /// The allowlist from patterns; the error names the index of the bad one.
     pub fn parse<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<Allowlist, String> {
+        Allowlist::parse_all(&patterns.into_iter().collect::<Vec<_>>())
+    }
+
+    /// `parse` for a slice: the one instance in the wasm (the generic `parse` is for callers
+    /// with other collections).
+    pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
         let mut list = Vec::new();
-        for (i, pattern) in patterns.into_iter().enumerate() {
-            let parsed = OriginPattern::parse(pattern).map_err(|why| {
-                concat(&[
-                    "widgetOrigins[",
-                    &crate::text::u64_to_string(i as u64),
-                    "]: ",
-                    &why,
-                ])
-            })?;
-            list.push(parsed);
+        for (i, pattern) in patterns.iter().enumerate() {
+            // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
+            match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
+                Ok(parsed) => list.push(parsed),
+                Err(why) => return Err(item_error(i, &[&quoted(pattern), ": ", why])),
+            }
         }
         if list.is_empty() {
             return Err("widgetOrigins: must name at least one origin".to_string());
@@ -149,10 +172,9 @@ impl Allowlist {
         Ok(Allowlist(list))
     }
 
-    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse). Parsed as a
-    /// `Vec<&str>`, like the `widgetOrigins` option: one instance of `parse` in the wasm.
+    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse).
     pub fn widget_default() -> Allowlist {
-        Allowlist::parse(DEFAULT_WIDGET_ORIGINS.to_vec()).unwrap_or(Allowlist(Vec::new()))
+        Allowlist::parse_all(DEFAULT_WIDGET_ORIGINS).unwrap_or(Allowlist(Vec::new()))
     }
 
     /// Whether a message from `origin` is let in.
@@ -220,6 +242,40 @@ mod tests {
             assert!(err.contains(why), "{pattern}: {err}");
         }
         assert!(Allowlist::parse([]).is_err());
+    }
+
+    #[test]
+    fn origins_split_into_scheme_host_and_port() {
+        let split = |s| split_origin(s).map(|p| (p.scheme, p.host, p.port));
+        assert_eq!(split("http://[::1]"), Some(("http", "[::1]", None)));
+        assert_eq!(
+            split("http://[::1]:80"),
+            Some(("http", "[::1]", Some("80")))
+        );
+        assert_eq!(split("http://a:b:80"), Some(("http", "a:b", Some("80"))));
+        assert_eq!(
+            split("https://*.a.io:8443"),
+            Some(("https", "*.a.io", Some("8443")))
+        );
+        for bad in [
+            "http://[::1]x",
+            "http://[::1]:80:90",
+            "http://[a]]:80",
+            "http://[a",
+            "http://a.io:",
+            "http://a.io:123456",
+            "http://:80",
+            "http://a.io/",
+            "http://a\\b",
+            "http//a.io",
+            "http://",
+        ] {
+            assert_eq!(split(bad), None, "{bad}");
+        }
+        assert_eq!(
+            OriginPattern::parse(" HTTP://*.a.io"),
+            Err("\" HTTP://*.a.io\": a wildcard pattern must use https".into())
+        );
     }
 
     #[test]
