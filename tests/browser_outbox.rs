@@ -24,6 +24,7 @@ async fn the_outbox_and_the_companion_copy() {
     denied_consent_sends_nothing_to_the_companion().await;
     page_exit_beacons_what_waits_and_destroy_removes_the_listeners().await;
     destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again().await;
+    an_instance_freed_while_the_outbox_lock_is_granted_lets_go_of_it().await;
     a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception().await;
     a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser().await;
 }
@@ -252,6 +253,36 @@ async fn destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again
     wait_for("a.stats().outbox.sent === 2", &a).await;
     assert_eq!(stored(), "");
     js("a.destroy(); a.free();", &a);
+}
+
+/// A page that frees its instance while the outbox's Web Lock is being granted to it: the
+/// grant can no longer reach the instance, so the lock must be let go at once, or the next
+/// instance (and every other tab) could never deliver again.
+async fn an_instance_freed_while_the_outbox_lock_is_granted_lets_go_of_it() {
+    page_with_tags();
+    eval("window.__answers = [];");
+    eval(STUB_FETCH);
+    // The grant reaches the module only when the test says so.
+    eval(
+        "const locks = navigator.locks;
+         window.__request = locks.request;
+         window.__grant = null;
+         locks.request = (name, options, run) => window.__request.call(locks, name, options,
+           (lock) => new Promise((resolve) => { window.__grant = () => resolve(run(lock)); }));",
+    );
+    let a = analytics(&both(COMPANION));
+    js("a.track('service_selected', { service_id: 1 })", &a);
+    wait_for("window.__grant !== null", &a).await;
+    js(
+        "a.destroy(); a.free(); window.__grant(); navigator.locks.request = window.__request;",
+        &a,
+    );
+    ticks(2).await;
+    let b = analytics(&both(COMPANION));
+    js("a.track('master_selected', { staff_id: 2 })", &b);
+    wait_for("a.stats().outbox.sent === 2", &b).await;
+    assert_eq!(stored(), "");
+    js("a.destroy(); a.free();", &b);
 }
 
 async fn a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception() {

@@ -407,6 +407,12 @@ impl Delivery {
 impl Drop for Delivery {
     fn drop(&mut self) {
         self.stop();
+        // Freed in the middle of a flush (a request in flight, whose answer can no longer
+        // reach this instance): let go of the Web Lock or the claim now, or every other
+        // instance and tab would wait for it until this page closes.
+        if self.state.try_borrow().is_ok_and(|state| state.busy) {
+            self.release();
+        }
     }
 }
 

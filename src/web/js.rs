@@ -62,7 +62,11 @@ export function send(url, body, done) {
 }
 export function lock(name, run) {
   try {
-    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => { safe(run)(held ? release : false); if (!held) release(); })).catch(() => {});
+    G.navigator.locks.request(name, { ifAvailable: true }, (held) => new Promise((release) => {
+      // A run that throws (its instance was freed meanwhile) must not keep the lock forever.
+      try { run(held ? release : false); } catch (e) { release(); }
+      if (!held) release();
+    })).catch(() => {});
     return true;
   } catch (e) { return false; }
 }
