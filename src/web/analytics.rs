@@ -248,13 +248,17 @@ fn event_id_of(meta: &mut MetaEvent) -> String {
 
 /// One console line per verdict: what, where it went, and why not.
 fn log(verdict: &Verdict, js: &JsValue) {
-    let name = verdict.name.as_deref().unwrap_or("(no name)");
-    let mut line = concat(&["[altegio-analytics] ", name, ": "]);
-    if verdict.ok() {
+    let mut line = String::from("[altegio-analytics] ");
+    line.push_str(verdict.name.as_deref().unwrap_or("(no name)"));
+    line.push_str(": ");
+    let ok = verdict.ok();
+    if ok {
         line.push_str("accepted");
-        for (i, d) in verdict.forwarded.iter().enumerate() {
-            line.push_str(if i == 0 { " → " } else { ", " });
+        let mut separator = " → ";
+        for d in &verdict.forwarded {
+            line.push_str(separator);
             line.push_str(d.code());
+            separator = ", ";
         }
     } else {
         line.push_str(if verdict.ignored {
@@ -263,14 +267,20 @@ fn log(verdict: &Verdict, js: &JsValue) {
             "rejected"
         });
     }
-    for problem in verdict.problems.iter().chain(&verdict.warnings) {
-        line.push_str("\n  ");
-        line.push_str(&problem.message);
-    }
-    if verdict.ok() && verdict.warnings.is_empty() {
+    push_messages(&mut line, &verdict.problems);
+    push_messages(&mut line, &verdict.warnings);
+    if ok && verdict.warnings.is_empty() {
         js::console_info(&line, js);
     } else {
         js::console_warn(&line, js);
+    }
+}
+
+/// The problems' messages, one indented line each.
+fn push_messages(line: &mut String, problems: &[Problem]) {
+    for problem in problems {
+        line.push_str("\n  ");
+        line.push_str(&problem.message);
     }
 }
 
