@@ -21,7 +21,6 @@ use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
 use crate::report::{identity_json, stats_json, verdict_json};
-use crate::text::concat;
 use crate::value::Value;
 
 const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
@@ -63,10 +62,9 @@ fn read_argument(value: &JsValue, path: &str) -> Result<Value, JsError> {
 /// Logs a failed tag call that no verdict carries (consent commands, released events).
 fn report_failure(result: Result<(), String>) {
     if let Err(why) = result {
-        js::console_warn(
-            &concat(&["[altegio-analytics] ", &why]),
-            &JsValue::UNDEFINED,
-        );
+        let mut line = String::from("[altegio-analytics] ");
+        line.push_str(&why);
+        js::console_warn(&line, &JsValue::UNDEFINED);
     }
 }
 
@@ -319,7 +317,9 @@ impl BookingAnalytics {
         let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
-            let default = concat(&[r#"["consent","default","#, &consent.gtag_state_json(), "]"]);
+            let mut default = String::from(r#"["consent","default","#);
+            default.push_str(&consent.gtag_state_json());
+            default.push(']');
             report_failure(gtag(&default));
             report_failure(fbq_consent(consent.meta_granted()));
         }
@@ -391,20 +391,16 @@ impl BookingAnalytics {
                 pipeline.count_delivery(destination, delivered);
             }
         }
-        let drafts = self
-            .engine
-            .pipeline
-            .try_borrow_mut()
-            .map(|mut p| p.released_collect())
-            .unwrap_or_default();
         // The released copies' GA4 calls went to the page's tag (now or at event time) when
         // GA4 is configured and consent lets it through.
-        let released_ga4 = self.engine.ga4_id.is_some()
-            && self
-                .engine
-                .pipeline
-                .try_borrow()
-                .is_ok_and(|p| p.consent().gate(Destination::Ga4) == Gate::Send);
+        let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
+            Ok(mut pipeline) => (
+                pipeline.released_collect(),
+                self.engine.ga4_id.is_some()
+                    && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
+            ),
+            Err(_) => (Vec::new(), false),
+        };
         for draft in &drafts {
             self.engine.queue_draft(draft, released_ga4);
         }
@@ -426,11 +422,12 @@ impl BookingAnalytics {
         let field = |key: &str| match value.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(JsError::new(&concat(&[
-                "setUserData.",
-                key,
-                ": expected a string",
-            ]))),
+            Some(_) => {
+                let mut message = String::from("setUserData.");
+                message.push_str(key);
+                message.push_str(": expected a string");
+                Err(JsError::new(&message))
+            }
         };
         let hashed = crate::hash::user_data(field("email")?, field("phone")?);
         if let Some(delivery) = &self.engine.delivery {
