@@ -90,27 +90,25 @@ impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
     fn on_message(&self, event: &JsValue) {
         let origin = js::get(event, "origin").as_string().unwrap_or_default();
-        let Ok(allowed) = self
+        let allowed = self
             .pipeline
             .try_borrow()
-            .map(|p| p.config().origins.allows(&origin))
-        else {
-            js::console_error(REENTERED, &JsValue::UNDEFINED);
-            return;
-        };
-        let data = if allowed {
-            read(&js::get(event, "data"), "data")
-        } else {
-            Ok(Value::Null)
-        };
-        match self.pipeline.try_borrow_mut() {
-            Ok(mut pipeline) => {
+            .map(|p| p.config().origins.allows(&origin));
+        if let Ok(allowed) = allowed {
+            let data = if allowed {
+                read(&js::get(event, "data"), "data")
+            } else {
+                Ok(Value::Null)
+            };
+            if let Ok(mut pipeline) = self.pipeline.try_borrow_mut() {
                 let verdict = pipeline.message(&origin, || data);
                 drop(pipeline);
                 self.finish(verdict);
+                return;
             }
-            Err(_) => js::console_error(REENTERED, &JsValue::UNDEFINED),
         }
+        // Either borrow failed: a call from inside another one.
+        js::console_error(REENTERED, &JsValue::UNDEFINED);
     }
 
     fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
@@ -119,11 +117,12 @@ impl Engine {
             None => read(name, "name").unwrap_or(Value::Null),
         };
         let params = read(params, "params");
-        let verdict = self
-            .pipeline
-            .try_borrow_mut()
-            .map(|mut p| p.track(name, params))
-            .map_err(|_| JsError::new(REENTERED))?;
+        // let-else, not `map(..)?`: the verdict is not moved through a `Result` (smaller wasm).
+        let Ok(mut pipeline) = self.pipeline.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
+        let verdict = pipeline.track(name, params);
+        drop(pipeline);
         Ok(self.finish(verdict))
     }
 
@@ -305,7 +304,11 @@ impl BookingAnalytics {
         #[wasm_bindgen(unchecked_optional_param_type = "BookingAnalyticsOptions")] options: JsValue,
     ) -> Result<BookingAnalytics, JsError> {
         let value = read_argument(&options, "options")?;
-        let checked = options::read(&value).map_err(|why| JsError::new(&why))?;
+        // A match, not `map_err(..)?`: the options are not copied into a second `Result`.
+        let checked = match options::read(&value) {
+            Ok(checked) => checked,
+            Err(why) => return Err(JsError::new(&why)),
+        };
         let on_verdict = js::get(&options, "onVerdict");
         let on_verdict = if on_verdict.is_function() {
             Some(on_verdict.unchecked_into::<Function>())
@@ -352,13 +355,12 @@ impl BookingAnalytics {
         #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: JsValue,
     ) -> Result<(), JsError> {
         let value = read_argument(&update, "consent")?;
-        let (meta_named, released) = self
-            .engine
-            .pipeline
-            .try_borrow_mut()
-            .map_err(|_| JsError::new(REENTERED))?
-            .update_consent(&value)
-            .map_err(|why| JsError::new(&why))?;
+        let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
+        let updated = pipeline.update_consent(&value);
+        drop(pipeline);
+        let (meta_named, released) = updated.map_err(|why| JsError::new(&why))?;
         let mut command = String::from(r#"["consent","update","#);
         json::push_value(&mut command, &value);
         command.push(']');
