@@ -15,12 +15,14 @@ use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
 use crate::options;
+use crate::outbox::OutboxStats;
 use crate::outbox::{valid_event_id, Entry, Kind};
 use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
 use crate::report::{identity_json, stats_json, verdict_json};
+use crate::stats::Stats;
 use crate::value::Value;
 
 const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
@@ -140,11 +142,8 @@ impl Engine {
     /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
     /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
     fn finish(&self, mut verdict: Verdict) -> JsValue {
-        let ga4 = match (verdict.ga4_now(), &self.ga4_id) {
-            (Some(event), Some(id)) => Some(send_ga4(id, event)),
-            _ => None,
-        };
-        if let Some(result) = ga4 {
+        if let (Some(event), Some(id)) = (verdict.ga4_now(), &self.ga4_id) {
+            let result = send_ga4(id, event);
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
         let fbq_missing = self.fbq_missing();
@@ -441,15 +440,15 @@ impl BookingAnalytics {
     /// Starts receiving the widget's `message` events (only from `widgetOrigins`). Calling it
     /// again while listening does nothing. Throws where there is no window (Node, workers).
     pub fn listen(&self) -> Result<(), JsError> {
-        let mut slot = self
-            .listener
-            .try_borrow_mut()
-            .map_err(|_| JsError::new(REENTERED))?;
+        let Ok(mut slot) = self.listener.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
         if slot.is_none() {
             let engine = Rc::clone(&self.engine);
-            let listener = Listener::attach(move |event: &JsValue| engine.on_message(event))
-                .map_err(JsError::new)?;
-            *slot = Some(listener);
+            match Listener::attach(move |event: &JsValue| engine.on_message(event)) {
+                Ok(listener) => *slot = Some(listener),
+                Err(why) => return Err(JsError::new(why)),
+            }
         }
         if let Some(delivery) = &self.engine.delivery {
             delivery.watch_exit();
@@ -492,18 +491,14 @@ impl BookingAnalytics {
     /// (by destination).
     #[wasm_bindgen(unchecked_return_type = "Stats")]
     pub fn stats(&self) -> JsValue {
-        let stats = self
-            .engine
-            .pipeline
-            .try_borrow()
-            .map(|p| p.stats())
-            .unwrap_or_default();
-        let outbox = self
-            .engine
-            .delivery
-            .as_ref()
-            .map(|d| d.stats())
-            .unwrap_or_default();
+        let stats = match self.engine.pipeline.try_borrow() {
+            Ok(pipeline) => pipeline.stats(),
+            Err(_) => Stats::default(),
+        };
+        let outbox = match &self.engine.delivery {
+            Some(delivery) => delivery.stats(),
+            None => OutboxStats::default(),
+        };
         to_js(&stats_json(&stats, &outbox))
     }
 
