@@ -325,8 +325,14 @@ impl BookingAnalytics {
             report_failure(gtag(&default));
             report_failure(fbq_consent(consent.meta_granted()));
         }
-        let delivery = (checked.config.companion.is_some() || checked.config.meta.is_some())
-            .then(|| Delivery::new(checked.config.companion.clone(), checked.debug));
+        let delivery = if checked.config.companion.is_some() || checked.config.meta.is_some() {
+            Some(Delivery::new(
+                checked.config.companion.clone(),
+                checked.debug,
+            ))
+        } else {
+            None
+        };
         let mut pipeline = Pipeline::new(checked.config);
         pipeline.hooks = Hooks {
             now_ms: js::date_now,
