@@ -199,11 +199,9 @@ pub fn fbq_arguments_json(event: &MetaEvent, event_id: &str) -> String {
     push_str(&mut out, &event.name);
     out.push(',');
     push_flat(&mut out, &event.params, None);
-    out.push(',');
-    let mut options = Object::open(&mut out);
-    options.str("eventID", event_id);
-    options.close();
-    out.push(']');
+    out.push_str(r#",{"eventID":"#);
+    push_str(&mut out, event_id);
+    out.push_str("}]");
     out
 }
 

@@ -116,7 +116,10 @@ impl Engine {
     fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
         let name = match name.as_string() {
             Some(name) => Value::String(name),
-            None => read(name, "name").unwrap_or(Value::Null),
+            None => match read(name, "name") {
+                Ok(name) => name,
+                Err(_) => Value::Null,
+            },
         };
         let params = read(params, "params");
         // let-else, not `map(..)?`: the verdict is not moved through a `Result` (smaller wasm).
