@@ -15,13 +15,14 @@ use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
 use crate::options;
+use crate::outbox::OutboxStats;
 use crate::outbox::{valid_event_id, Entry, Kind};
 use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
 use crate::report::{identity_json, stats_json, verdict_json};
-use crate::text::concat;
+use crate::stats::Stats;
 use crate::value::Value;
 
 const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
@@ -63,10 +64,9 @@ fn read_argument(value: &JsValue, path: &str) -> Result<Value, JsError> {
 /// Logs a failed tag call that no verdict carries (consent commands, released events).
 fn report_failure(result: Result<(), String>) {
     if let Err(why) = result {
-        js::console_warn(
-            &concat(&["[altegio-analytics] ", &why]),
-            &JsValue::UNDEFINED,
-        );
+        let mut line = String::from("[altegio-analytics] ");
+        line.push_str(&why);
+        js::console_warn(&line, &JsValue::UNDEFINED);
     }
 }
 
@@ -92,40 +92,42 @@ impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
     fn on_message(&self, event: &JsValue) {
         let origin = js::get(event, "origin").as_string().unwrap_or_default();
-        let Ok(allowed) = self
+        let allowed = self
             .pipeline
             .try_borrow()
-            .map(|p| p.config().origins.allows(&origin))
-        else {
-            js::console_error(REENTERED, &JsValue::UNDEFINED);
-            return;
-        };
-        let data = if allowed {
-            read(&js::get(event, "data"), "data")
-        } else {
-            Ok(Value::Null)
-        };
-        match self.pipeline.try_borrow_mut() {
-            Ok(mut pipeline) => {
+            .map(|p| p.config().origins.allows(&origin));
+        if let Ok(allowed) = allowed {
+            let data = if allowed {
+                read(&js::get(event, "data"), "data")
+            } else {
+                Ok(Value::Null)
+            };
+            if let Ok(mut pipeline) = self.pipeline.try_borrow_mut() {
                 let verdict = pipeline.message(&origin, || data);
                 drop(pipeline);
                 self.finish(verdict);
+                return;
             }
-            Err(_) => js::console_error(REENTERED, &JsValue::UNDEFINED),
         }
+        // Either borrow failed: a call from inside another one.
+        js::console_error(REENTERED, &JsValue::UNDEFINED);
     }
 
     fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
         let name = match name.as_string() {
             Some(name) => Value::String(name),
-            None => read(name, "name").unwrap_or(Value::Null),
+            None => match read(name, "name") {
+                Ok(name) => name,
+                Err(_) => Value::Null,
+            },
         };
         let params = read(params, "params");
-        let verdict = self
-            .pipeline
-            .try_borrow_mut()
-            .map(|mut p| p.track(name, params))
-            .map_err(|_| JsError::new(REENTERED))?;
+        // let-else, not `map(..)?`: the verdict is not moved through a `Result` (smaller wasm).
+        let Ok(mut pipeline) = self.pipeline.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
+        let verdict = pipeline.track(name, params);
+        drop(pipeline);
         Ok(self.finish(verdict))
     }
 
@@ -143,11 +145,8 @@ impl Engine {
     /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
     /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
     fn finish(&self, mut verdict: Verdict) -> JsValue {
-        let ga4 = match (verdict.ga4_now(), &self.ga4_id) {
-            (Some(event), Some(id)) => Some(send_ga4(id, event)),
-            _ => None,
-        };
-        if let Some(result) = ga4 {
+        if let (Some(event), Some(id)) = (verdict.ga4_now(), &self.ga4_id) {
+            let result = send_ga4(id, event);
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
         let fbq_missing = self.fbq_missing();
@@ -248,13 +247,17 @@ fn event_id_of(meta: &mut MetaEvent) -> String {
 
 /// One console line per verdict: what, where it went, and why not.
 fn log(verdict: &Verdict, js: &JsValue) {
-    let name = verdict.name.as_deref().unwrap_or("(no name)");
-    let mut line = concat(&["[altegio-analytics] ", name, ": "]);
-    if verdict.ok() {
+    let mut line = String::from("[altegio-analytics] ");
+    line.push_str(verdict.name.as_deref().unwrap_or("(no name)"));
+    line.push_str(": ");
+    let ok = verdict.ok();
+    if ok {
         line.push_str("accepted");
-        for (i, d) in verdict.forwarded.iter().enumerate() {
-            line.push_str(if i == 0 { " → " } else { ", " });
+        let mut separator = " → ";
+        for d in &verdict.forwarded {
+            line.push_str(separator);
             line.push_str(d.code());
+            separator = ", ";
         }
     } else {
         line.push_str(if verdict.ignored {
@@ -263,14 +266,20 @@ fn log(verdict: &Verdict, js: &JsValue) {
             "rejected"
         });
     }
-    for problem in verdict.problems.iter().chain(&verdict.warnings) {
-        line.push_str("\n  ");
-        line.push_str(&problem.message);
-    }
-    if verdict.ok() && verdict.warnings.is_empty() {
+    push_messages(&mut line, &verdict.problems);
+    push_messages(&mut line, &verdict.warnings);
+    if ok && verdict.warnings.is_empty() {
         js::console_info(&line, js);
     } else {
         js::console_warn(&line, js);
+    }
+}
+
+/// The problems' messages, one indented line each.
+fn push_messages(line: &mut String, problems: &[Problem]) {
+    for problem in problems {
+        line.push_str("\n  ");
+        line.push_str(&problem.message);
     }
 }
 
@@ -297,7 +306,11 @@ impl BookingAnalytics {
         #[wasm_bindgen(unchecked_optional_param_type = "BookingAnalyticsOptions")] options: JsValue,
     ) -> Result<BookingAnalytics, JsError> {
         let value = read_argument(&options, "options")?;
-        let checked = options::read(&value).map_err(|why| JsError::new(&why))?;
+        // A match, not `map_err(..)?`: the options are not copied into a second `Result`.
+        let checked = match options::read(&value) {
+            Ok(checked) => checked,
+            Err(why) => return Err(JsError::new(&why)),
+        };
         let on_verdict = js::get(&options, "onVerdict");
         let on_verdict = if on_verdict.is_function() {
             Some(on_verdict.unchecked_into::<Function>())
@@ -309,12 +322,20 @@ impl BookingAnalytics {
         let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
-            let default = concat(&[r#"["consent","default","#, &consent.gtag_state_json(), "]"]);
+            let mut default = String::from(r#"["consent","default","#);
+            default.push_str(&consent.gtag_state_json());
+            default.push(']');
             report_failure(gtag(&default));
             report_failure(fbq_consent(consent.meta_granted()));
         }
-        let delivery = (checked.config.companion.is_some() || checked.config.meta.is_some())
-            .then(|| Delivery::new(checked.config.companion.clone(), checked.debug));
+        let delivery = if checked.config.companion.is_some() || checked.config.meta.is_some() {
+            Some(Delivery::new(
+                checked.config.companion.clone(),
+                checked.debug,
+            ))
+        } else {
+            None
+        };
         let mut pipeline = Pipeline::new(checked.config);
         pipeline.hooks = Hooks {
             now_ms: js::date_now,
@@ -342,13 +363,12 @@ impl BookingAnalytics {
         #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: JsValue,
     ) -> Result<(), JsError> {
         let value = read_argument(&update, "consent")?;
-        let (meta_named, released) = self
-            .engine
-            .pipeline
-            .try_borrow_mut()
-            .map_err(|_| JsError::new(REENTERED))?
-            .update_consent(&value)
-            .map_err(|why| JsError::new(&why))?;
+        let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
+        let updated = pipeline.update_consent(&value);
+        drop(pipeline);
+        let (meta_named, mut released) = updated.map_err(|why| JsError::new(&why))?;
         let mut command = String::from(r#"["consent","update","#);
         json::push_value(&mut command, &value);
         command.push(']');
@@ -361,18 +381,19 @@ impl BookingAnalytics {
                 .map(|p| p.consent().meta_granted());
             report_failure(fbq_consent(granted.unwrap_or(false)));
         }
-        for held in released {
+        // By reference: moving each call out of the vector copies it (measured larger).
+        for held in &mut released {
             let (destination, result) = match held {
                 Held::Ga4(event) => match &self.engine.ga4_id {
-                    Some(id) => (Destination::Ga4, send_ga4(id, &event)),
+                    Some(id) => (Destination::Ga4, send_ga4(id, event)),
                     None => continue,
                 },
-                Held::Meta(mut event) => {
+                Held::Meta(event) => {
                     if self.engine.fbq_missing() {
-                        self.engine.queue_meta(&mut event);
+                        self.engine.queue_meta(event);
                         continue;
                     }
-                    (Destination::Meta, send_meta_minting_id(&mut event))
+                    (Destination::Meta, send_meta_minting_id(event))
                 }
             };
             let delivered = result.is_ok();
@@ -381,20 +402,16 @@ impl BookingAnalytics {
                 pipeline.count_delivery(destination, delivered);
             }
         }
-        let drafts = self
-            .engine
-            .pipeline
-            .try_borrow_mut()
-            .map(|mut p| p.released_collect())
-            .unwrap_or_default();
         // The released copies' GA4 calls went to the page's tag (now or at event time) when
         // GA4 is configured and consent lets it through.
-        let released_ga4 = self.engine.ga4_id.is_some()
-            && self
-                .engine
-                .pipeline
-                .try_borrow()
-                .is_ok_and(|p| p.consent().gate(Destination::Ga4) == Gate::Send);
+        let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
+            Ok(mut pipeline) => (
+                pipeline.released_collect(),
+                self.engine.ga4_id.is_some()
+                    && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
+            ),
+            Err(_) => (Vec::new(), false),
+        };
         for draft in &drafts {
             self.engine.queue_draft(draft, released_ga4);
         }
@@ -416,11 +433,12 @@ impl BookingAnalytics {
         let field = |key: &str| match value.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => Err(JsError::new(&concat(&[
-                "setUserData.",
-                key,
-                ": expected a string",
-            ]))),
+            Some(_) => {
+                let mut message = String::from("setUserData.");
+                message.push_str(key);
+                message.push_str(": expected a string");
+                Err(JsError::new(&message))
+            }
         };
         let hashed = crate::hash::user_data(field("email")?, field("phone")?);
         if let Some(delivery) = &self.engine.delivery {
@@ -432,15 +450,15 @@ impl BookingAnalytics {
     /// Starts receiving the widget's `message` events (only from `widgetOrigins`). Calling it
     /// again while listening does nothing. Throws where there is no window (Node, workers).
     pub fn listen(&self) -> Result<(), JsError> {
-        let mut slot = self
-            .listener
-            .try_borrow_mut()
-            .map_err(|_| JsError::new(REENTERED))?;
+        let Ok(mut slot) = self.listener.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
         if slot.is_none() {
             let engine = Rc::clone(&self.engine);
-            let listener = Listener::attach(move |event: &JsValue| engine.on_message(event))
-                .map_err(JsError::new)?;
-            *slot = Some(listener);
+            match Listener::attach(move |event: &JsValue| engine.on_message(event)) {
+                Ok(listener) => *slot = Some(listener),
+                Err(why) => return Err(JsError::new(why)),
+            }
         }
         if let Some(delivery) = &self.engine.delivery {
             delivery.watch_exit();
@@ -483,18 +501,14 @@ impl BookingAnalytics {
     /// (by destination).
     #[wasm_bindgen(unchecked_return_type = "Stats")]
     pub fn stats(&self) -> JsValue {
-        let stats = self
-            .engine
-            .pipeline
-            .try_borrow()
-            .map(|p| p.stats())
-            .unwrap_or_default();
-        let outbox = self
-            .engine
-            .delivery
-            .as_ref()
-            .map(|d| d.stats())
-            .unwrap_or_default();
+        let stats = match self.engine.pipeline.try_borrow() {
+            Ok(pipeline) => pipeline.stats(),
+            Err(_) => Stats::default(),
+        };
+        let outbox = match &self.engine.delivery {
+            Some(delivery) => delivery.stats(),
+            None => OutboxStats::default(),
+        };
         to_js(&stats_json(&stats, &outbox))
     }
 
