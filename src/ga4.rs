@@ -56,22 +56,42 @@ pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
         push_u64(&mut detail, length as u64);
         return Err((Rule::NameLength, detail));
     }
-    if !is_name_syntax(name) {
-        let detail = quoted(name)
-            + " is not a GA4 event name (letters, digits and _, starting with a letter)";
-        return Err((Rule::NameSyntax, detail));
-    }
-    if let Some(prefix) = reserved_prefix(name) {
-        let mut detail = String::from("the prefix ");
-        detail.push_str(&quoted(prefix));
-        detail.push_str(" is reserved by GA4");
-        return Err((Rule::ReservedPrefix, detail));
-    }
-    if crate::catalog::in_word_list(RESERVED_NAMES, name) || name.starts_with("notification_") {
-        let detail = quoted(name) + " is an event name reserved by GA4";
-        return Err((Rule::ReservedName, detail));
-    }
-    Ok(())
+    // One message build for the three rules that quote a name.
+    let (rule, before, quoted_part, after) = if !is_name_syntax(name) {
+        (
+            Rule::NameSyntax,
+            "",
+            name,
+            " is not a GA4 event name (letters, digits and _, starting with a letter)",
+        )
+    } else if let Some(prefix) = reserved_prefix(name) {
+        (
+            Rule::ReservedPrefix,
+            "the prefix ",
+            prefix,
+            " is reserved by GA4",
+        )
+    } else if crate::catalog::in_word_list(RESERVED_NAMES, name)
+        || name.starts_with("notification_")
+    {
+        (
+            Rule::ReservedName,
+            "",
+            name,
+            " is an event name reserved by GA4",
+        )
+    } else {
+        return Ok(());
+    };
+    Err((rule, quoting(before, quoted_part, after)))
+}
+
+/// `before`, then `name` quoted (see [`quoted`]), then `after`: the messages about a name.
+fn quoting(before: &str, name: &str, after: &str) -> String {
+    let mut detail = String::from(before);
+    detail.push_str(&quoted(name));
+    detail.push_str(after);
+    detail
 }
 
 /// Why GA4 would refuse a parameter name, if it would.
