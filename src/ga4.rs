@@ -39,9 +39,17 @@ pub struct Ga4Event {
 /// Letters, digits and `_`, starting with a letter (ASCII only: bytes suffice, a multi-byte
 /// character's bytes are none of these).
 fn is_name_syntax(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    name.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) && is_word(name)
+}
+
+/// Whether `name` is only ASCII letters, digits and `_` (GA4's and Meta's name alphabet).
+pub fn is_word(name: &str) -> bool {
+    for b in name.bytes() {
+        if !(b.is_ascii_alphanumeric() || b == b'_') {
+            return false;
+        }
+    }
+    true
 }
 
 fn reserved_prefix(name: &str) -> Option<&str> {
