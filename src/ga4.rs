@@ -52,8 +52,15 @@ pub fn is_word(name: &str) -> bool {
     true
 }
 
+// A plain loop: `find` with a closure costs 12 B gzip more in the wasm.
+#[allow(clippy::manual_find)]
 fn reserved_prefix(name: &str) -> Option<&str> {
-    crate::text::split_byte(RESERVED_PREFIXES, b' ').find(|p| name.starts_with(p))
+    for prefix in crate::text::split_byte(RESERVED_PREFIXES, b' ') {
+        if name.starts_with(prefix) {
+            return Some(prefix);
+        }
+    }
+    None
 }
 
 /// Checks an event name against GA4's rules; the error gives the rule and a sentence.
