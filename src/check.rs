@@ -92,11 +92,12 @@ impl Report {
         depth: usize,
     ) -> Option<Value> {
         let before = self.problems.len();
-        for field in fields.iter().filter(|f| f.required) {
-            if !entries
-                .iter()
-                .any(|(k, v)| k == field.key && !matches!(v, Value::Null))
-            {
+        for field in fields {
+            let mut present = false;
+            for (k, v) in &entries {
+                present |= k == field.key && !matches!(v, Value::Null);
+            }
+            if field.required && !present {
                 let at = path.len();
                 push_key(path, field.key);
                 self.problem(path, Rule::Required, "required field is missing");
@@ -205,6 +206,8 @@ impl Report {
 
     /// Checks each item of an array against `item`; returns the normalised array, or `None`
     /// when a problem was found.
+    // A counter instead of `enumerate`: `Enumerate` over the owned items costs 9 B gzip.
+    #[allow(clippy::explicit_counter_loop)]
     fn list(
         &mut self,
         item: &'static Kind,
@@ -214,9 +217,11 @@ impl Report {
     ) -> Option<Value> {
         let before = self.problems.len();
         let mut out = Vec::new();
-        for (i, v) in items.into_iter().enumerate() {
+        let mut index = 0;
+        for v in items {
             let at = path.len();
-            push_index(path, i);
+            push_index(path, index);
+            index += 1;
             if let Some(v) = self.known(item, v, path, depth + 1) {
                 out.push(v);
             }

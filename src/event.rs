@@ -96,15 +96,21 @@ impl Problem {
 
     /// A type mismatch: `<path>: expected <expected>, got <what was there>`.
     pub fn type_mismatch(path: &str, expected: &str, got: &Value) -> Problem {
-        let mut detail = String::from("expected ");
-        detail.push_str(expected);
-        detail.push_str(", got ");
+        // The message built in place, not a detail copied by `Problem::new`.
+        let mut message = String::from(path);
+        message.push_str(": expected ");
+        message.push_str(expected);
+        message.push_str(", got ");
         match got {
-            Value::String(s) => detail.push_str(&quoted(s)),
-            Value::Number(n) => push_number(&mut detail, *n),
-            other => detail.push_str(other.type_name()),
+            Value::String(s) => message.push_str(&quoted(s)),
+            Value::Number(n) => push_number(&mut message, *n),
+            other => message.push_str(other.type_name()),
         }
-        Problem::new(path, Rule::Type, &detail)
+        Problem {
+            path: path.to_string(),
+            rule: Rule::Type,
+            message,
+        }
     }
 }
 

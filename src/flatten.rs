@@ -135,6 +135,13 @@ fn push_distinct(list: &mut String, value: &Value) {
     list.push_str(&item);
 }
 
+/// Adds a comma-separated list of ids unless it is empty.
+fn push_list(out: &mut FlatParams, name: &str, list: String) {
+    if !list.is_empty() {
+        push(out, name, Scalar::Str(list));
+    }
+}
+
 fn booking_summary(appointments: &Value, out: &mut FlatParams) {
     let Value::Array(items) = appointments else {
         return;
@@ -152,15 +159,9 @@ fn booking_summary(appointments: &Value, out: &mut FlatParams) {
         }
     }
     push(out, "appointment_count", Scalar::Num(items.len() as f64));
-    for (name, list) in [
-        ("service_ids", services),
-        ("staff_ids", staff),
-        ("record_ids", records),
-    ] {
-        if !list.is_empty() {
-            push(out, name, Scalar::Str(list));
-        }
-    }
+    push_list(out, "service_ids", services);
+    push_list(out, "staff_ids", staff);
+    push_list(out, "record_ids", records);
     if let Some(datetime) = items.first().and_then(|a| a.get("datetime")) {
         push_scalar(out, "appointment_datetime", datetime);
     }

@@ -52,7 +52,7 @@ pub struct MetaEvent {
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()
         && crate::text::char_count(name) <= MAX_NAME_LENGTH
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && crate::ga4::is_word(name)
 }
 
 /// The Meta form of an event, sent under `name`, with the flat parameters.

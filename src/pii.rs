@@ -24,14 +24,15 @@ pub fn key_is_personal(key: &str) -> bool {
     if snake == "name" {
         return true;
     }
-    let mut previous: Option<&str> = None;
+    // Empty before the first word: no word list holds an empty word.
+    let mut previous = "";
     for word in crate::text::split_byte(&snake, b'_') {
         if in_word_list(PERSONAL_WORDS, word)
-            || (word == "name" && previous.is_some_and(|q| in_word_list(PERSON_QUALIFIERS, q)))
+            || (word == "name" && in_word_list(PERSON_QUALIFIERS, previous))
         {
             return true;
         }
-        previous = Some(word);
+        previous = word;
     }
     false
 }
