@@ -35,8 +35,13 @@ fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
     let Value::Object(entries) = value else {
         return Err(concat(&[name, ": expected an object"]));
     };
-    match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-        Some((unknown, _)) => {
+    for (unknown, _) in entries {
+        // Plain loops rather than `find`/`contains` with closures: less code.
+        let mut is_known = false;
+        for k in known {
+            is_known |= *k == unknown;
+        }
+        if !is_known {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
             let mut separator = "";
             for k in known {
@@ -45,10 +50,10 @@ fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
                 separator = ", ";
             }
             message.push(')');
-            Err(message)
+            return Err(message);
         }
-        None => Ok(()),
     }
+    Ok(())
 }
 
 /// The value of `object.key`, unless it is absent or null.
@@ -131,11 +136,14 @@ fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
     let mut patterns = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    // A counted loop, not `enumerate`: less code.
+    let mut i = 0;
+    while let Some(item) = items.get(i) {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
             _ => return Err(origin::item_error(i, &["expected a string"])),
         }
+        i += 1;
     }
     *out = Allowlist::parse_all(&patterns)?;
     Ok(())

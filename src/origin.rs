@@ -159,12 +159,15 @@ impl Allowlist {
     /// with other collections).
     pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
         let mut list = Vec::new();
-        for (i, pattern) in patterns.iter().enumerate() {
+        // A counted loop, not `enumerate`: less code.
+        let mut i = 0;
+        while let Some(pattern) = patterns.get(i) {
             // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
             match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
                 Ok(parsed) => list.push(parsed),
                 Err(why) => return Err(item_error(i, &[&quoted(pattern), ": ", why])),
             }
+            i += 1;
         }
         if list.is_empty() {
             return Err("widgetOrigins: must name at least one origin".to_string());
