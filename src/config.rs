@@ -124,12 +124,12 @@ pub const PIXEL_ID: IdRule = IdRule {
 
 /// Checks `id` against `rule` (one checker for both IDs: less code than one each).
 pub fn check_id(id: &str, rule: &IdRule) -> Result<(), String> {
-    let ok = id.strip_prefix(rule.prefix).is_some_and(|rest| {
-        (rule.min..=rule.max).contains(&rest.len())
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (rule.letters && b.is_ascii_uppercase()))
-    });
+    let rest = id.strip_prefix(rule.prefix).unwrap_or("");
+    // A plain loop, not `all` with a closure: less code.
+    let mut ok = rest.len() >= rule.min && rest.len() <= rule.max;
+    for b in rest.bytes() {
+        ok &= b.is_ascii_digit() || (rule.letters && b.is_ascii_uppercase());
+    }
     if ok {
         Ok(())
     } else {

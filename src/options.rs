@@ -175,15 +175,17 @@ const URL: TextField = TextField {
     key: "url",
     max: 2048,
     valid: |url| {
-        let host = url
+        let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
-            .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
             .unwrap_or("");
-        url.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
-            && !host.is_empty()
-            && !crate::text::has_byte(host, b'@')
+        let host = crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host);
+        // A plain loop, not `all` with a closure: less code.
+        let mut ok = !host.is_empty() && !crate::text::has_byte(host, b'@');
+        for b in url.bytes() {
+            ok &= b.is_ascii_graphic() && b != b'?' && b != b'#';
+        }
+        ok
     },
     rule: "an absolute http(s) URL without query or fragment",
 };
@@ -193,8 +195,11 @@ const SITE: TextField = TextField {
     key: "site",
     max: 64,
     valid: |site| {
-        site.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        let mut ok = true;
+        for b in site.bytes() {
+            ok &= b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        }
+        ok
     },
     rule: "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
 };
@@ -204,8 +209,11 @@ const KEY: TextField = TextField {
     key: "key",
     max: 128,
     valid: |key| {
-        key.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        let mut ok = true;
+        for b in key.bytes() {
+            ok &= b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+        }
+        ok
     },
     rule: "the site's public key (16 to 128 letters, digits, _ -)",
 };

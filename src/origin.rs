@@ -64,7 +64,12 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
         None => (rest, None),
     };
     if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        // A plain loop, not `all` with a closure: less code.
+        let mut ok = !port.is_empty() && port.len() <= 5;
+        for b in port.bytes() {
+            ok &= b.is_ascii_digit();
+        }
+        if !ok {
             return None;
         }
     }
