@@ -133,7 +133,7 @@ pub fn check_id(id: &str, rule: &IdRule) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(concat(&[rule.expected, quoted(id).as_str()]))
+        Err(rule.expected.to_string() + &quoted(id))
     }
 }
 
@@ -163,10 +163,9 @@ pub fn rename_problem(destination: &str, to: &str) -> Option<String> {
     } else if meta::is_valid_name(to) {
         None
     } else {
-        Some(concat(&[
-            quoted(to).as_str(),
-            " is not a Meta event name (1 to 50 letters, digits or _)",
-        ]))
+        let mut why = quoted(to);
+        why.push_str(" is not a Meta event name (1 to 50 letters, digits or _)");
+        Some(why)
     }
 }
 

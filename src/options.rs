@@ -141,7 +141,7 @@ fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     while let Some(item) = items.get(i) {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
-            _ => return Err(origin::item_error(i, &["expected a string"])),
+            _ => return Err(origin::item_error(i, "expected a string")),
         }
         i += 1;
     }

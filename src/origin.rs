@@ -139,14 +139,12 @@ impl OriginPattern {
     }
 }
 
-/// `widgetOrigins[<i>]: ` and `rest`: the message for a bad item of the option.
-pub fn item_error(i: usize, rest: &[&str]) -> String {
+/// `widgetOrigins[<i>]: <why>`: the message for a bad item of the option.
+pub fn item_error(i: usize, why: &str) -> String {
     let mut message = String::from("widgetOrigins[");
     crate::text::push_u64(&mut message, i as u64);
     message.push_str("]: ");
-    for part in rest {
-        message.push_str(part);
-    }
+    message.push_str(why);
     message
 }
 
@@ -170,7 +168,7 @@ impl Allowlist {
             // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
             match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
                 Ok(parsed) => list.push(parsed),
-                Err(why) => return Err(item_error(i, &[&quoted(pattern), ": ", why])),
+                Err(why) => return Err(item_error(i, &(quoted(pattern) + ": " + why))),
             }
             i += 1;
         }
