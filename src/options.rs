@@ -128,10 +128,10 @@ fn destination(
 }
 
 /// `widgetOrigins`: an array of origin patterns, into `out` (which keeps the widget's default
-/// when the option is absent).
+/// when the option is absent or null: `None`).
 fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(()),
+        None => return Ok(()),
         Some(Value::Array(items)) => items,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
@@ -230,10 +230,10 @@ fn companion_text(value: &Value, field: &TextField, out: &mut String) -> Result<
     }
 }
 
-/// `companion: {url, site, key}`: where the server-side copy goes, into `out` (as for
-/// `destination`).
+/// `companion: {url, site, key}` (`None`: absent or null): where the server-side copy goes,
+/// into `out` (as for `destination`).
 fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), String> {
-    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+    let Some(value) = value else {
         return Ok(());
     };
     only_known(value, "companion", &["url", "site", "key"])?;
@@ -277,14 +277,12 @@ pub fn read(options: &Value) -> Result<Options, String> {
         &config::PIXEL_ID,
         &mut config.meta,
     )?;
-    origins(options.get("widgetOrigins"), &mut config.origins)?;
+    origins(given(options, "widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
-    if let Some(consent) = options.get("consent") {
-        if !matches!(consent, Value::Null) {
-            config.consent = Some(Consent::from_option(consent)?);
-        }
+    if let Some(consent) = given(options, "consent") {
+        config.consent = Some(Consent::from_option(consent)?);
     }
-    companion(options.get("companion"), &mut config.companion)?;
+    companion(given(options, "companion"), &mut config.companion)?;
     flag(options, "debug", &mut checked.debug)?;
     Ok(checked)
 }
