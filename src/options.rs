@@ -8,17 +8,9 @@ use crate::prelude::*;
 use crate::text::concat;
 use crate::value::Value;
 
-/// The options every key of which the module knows.
-pub const KNOWN: &[&str] = &[
-    "ga4",
-    "meta",
-    "widgetOrigins",
-    "strict",
-    "debug",
-    "consent",
-    "companion",
-    "onVerdict",
-];
+/// The options every key of which the module knows, space-separated (one string searched by
+/// one loop: less code than a slice of names).
+pub const KNOWN: &str = "ga4 meta widgetOrigins strict debug consent companion onVerdict";
 
 /// The checked options (`onVerdict` is a function and is read by the browser side).
 #[derive(Debug, PartialEq)]
@@ -29,22 +21,17 @@ pub struct Options {
     pub debug: bool,
 }
 
-/// Checks that `value` (the option `name`) is an object whose keys are all in `known`; the
-/// error for an unknown key lists the known ones.
-fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
+/// Checks that `value` (the option `name`) is an object whose keys are all in `known`
+/// (space-separated); the error for an unknown key lists the known ones.
+fn only_known(value: &Value, name: &str, known: &str) -> Result<(), String> {
     let Value::Object(entries) = value else {
         return Err(concat(&[name, ": expected an object"]));
     };
     for (unknown, _) in entries {
-        // Plain loops rather than `find`/`contains` with closures: less code.
-        let mut is_known = false;
-        for k in known {
-            is_known |= *k == unknown;
-        }
-        if !is_known {
+        if !crate::catalog::in_word_list(known, unknown) {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
             let mut separator = "";
-            for k in known {
+            for k in crate::text::split_byte(known, b' ') {
                 message.push_str(separator);
                 message.push_str(k);
                 separator = ", ";
@@ -73,19 +60,21 @@ fn flag(options: &Value, name: &str, out: &mut bool) -> Result<(), String> {
     }
 }
 
-/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}` (`known`: those two
+/// keys, space-separated), into `out`.
 /// (Written in place rather than returned: moving the results costs more code than this.)
 fn destination(
     options: &Value,
     name: &str,
     id_key: &str,
+    known: &str,
     id_rule: &IdRule,
     out: &mut Option<Destination>,
 ) -> Result<(), String> {
     let Some(value) = given(options, name) else {
         return Ok(());
     };
-    only_known(value, name, &[id_key, "events"])?;
+    only_known(value, name, known)?;
     let id = match value.get(id_key) {
         Some(Value::String(id)) => id,
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
@@ -236,7 +225,7 @@ fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), S
     let Some(value) = value else {
         return Ok(());
     };
-    only_known(value, "companion", &["url", "site", "key"])?;
+    only_known(value, "companion", "url site key")?;
     // Filled in place: on an error the whole configuration is dropped.
     let found = out.insert(Companion {
         url: String::new(),
@@ -267,6 +256,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
         options,
         "ga4",
         "measurementId",
+        "measurementId events",
         &config::MEASUREMENT_ID,
         &mut config.ga4,
     )?;
@@ -274,6 +264,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
         options,
         "meta",
         "pixelId",
+        "pixelId events",
         &config::PIXEL_ID,
         &mut config.meta,
     )?;
