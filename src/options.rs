@@ -87,7 +87,7 @@ fn destination(
             events: Vec::new(),
         })
         .events;
-    if let Some(routes) = value.get("events").filter(|v| !matches!(v, Value::Null)) {
+    if let Some(routes) = given(value, "events") {
         let Value::Object(routes) = routes else {
             return Err(concat(&[name, ".events: expected an object"]));
         };
