@@ -60,7 +60,10 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
         last_colon
     };
     let (host, port) = match colon {
-        Some(at) => (rest.get(..at)?, Some(rest.get(at + 1..)?)),
+        Some(at) => {
+            let (host, colon_port) = rest.split_at_checked(at)?;
+            (host, Some(colon_port.get(1..)?))
+        }
         None => (rest, None),
     };
     if let Some(port) = port {
