@@ -30,11 +30,12 @@ fn only_known(value: &Value, name: &str, known: &str) -> Result<(), String> {
     for (unknown, _) in entries {
         if !crate::catalog::in_word_list(known, unknown) {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
-            let mut separator = "";
-            for k in crate::text::split_byte(known, b' ') {
-                message.push_str(separator);
-                message.push_str(k);
-                separator = ", ";
+            // The list's spaces become `, ` (it is ASCII: each byte is a character).
+            for b in known.bytes() {
+                if b == b' ' {
+                    message.push(',');
+                }
+                message.push(char::from(b));
             }
             message.push(')');
             return Err(message);
