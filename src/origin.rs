@@ -164,6 +164,9 @@ impl Allowlist {
     /// `parse` for a slice: the one instance in the wasm (the generic `parse` is for callers
     /// with other collections).
     pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
+        if patterns.is_empty() {
+            return Err("widgetOrigins: must name at least one origin".to_string());
+        }
         let mut list = Vec::new();
         // A counted loop, not `enumerate`: less code.
         let mut i = 0;
@@ -174,9 +177,6 @@ impl Allowlist {
                 Err(why) => return Err(item_error(i, &(quoted(pattern) + ": " + why))),
             }
             i += 1;
-        }
-        if list.is_empty() {
-            return Err("widgetOrigins: must name at least one origin".to_string());
         }
         Ok(Allowlist(list))
     }
