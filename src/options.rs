@@ -8,17 +8,9 @@ use crate::prelude::*;
 use crate::text::concat;
 use crate::value::Value;
 
-/// The options every key of which the module knows.
-pub const KNOWN: &[&str] = &[
-    "ga4",
-    "meta",
-    "widgetOrigins",
-    "strict",
-    "debug",
-    "consent",
-    "companion",
-    "onVerdict",
-];
+/// The options every key of which the module knows, space-separated (one string searched by
+/// one loop: less code than a slice of names).
+pub const KNOWN: &str = "ga4 meta widgetOrigins strict debug consent companion onVerdict";
 
 /// The checked options (`onVerdict` is a function and is read by the browser side).
 #[derive(Debug, PartialEq)]
@@ -29,26 +21,27 @@ pub struct Options {
     pub debug: bool,
 }
 
-/// Checks that `value` (the option `name`) is an object whose keys are all in `known`; the
-/// error for an unknown key lists the known ones.
-fn only_known(value: &Value, name: &str, known: &[&str]) -> Result<(), String> {
+/// Checks that `value` (the option `name`) is an object whose keys are all in `known`
+/// (space-separated); the error for an unknown key lists the known ones.
+fn only_known(value: &Value, name: &str, known: &str) -> Result<(), String> {
     let Value::Object(entries) = value else {
         return Err(concat(&[name, ": expected an object"]));
     };
-    match entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-        Some((unknown, _)) => {
+    for (unknown, _) in entries {
+        if !crate::catalog::in_word_list(known, unknown) {
             let mut message = concat(&[name, ".", unknown, ": unknown option (known: "]);
-            let mut separator = "";
-            for k in known {
-                message.push_str(separator);
-                message.push_str(k);
-                separator = ", ";
+            // The list's spaces become `, ` (it is ASCII: each byte is a character).
+            for b in known.bytes() {
+                if b == b' ' {
+                    message.push(',');
+                }
+                message.push(char::from(b));
             }
             message.push(')');
-            Err(message)
+            return Err(message);
         }
-        None => Ok(()),
     }
+    Ok(())
 }
 
 /// The value of `object.key`, unless it is absent or null.
@@ -68,19 +61,21 @@ fn flag(options: &Value, name: &str, out: &mut bool) -> Result<(), String> {
     }
 }
 
-/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}` (`known`: those two
+/// keys, space-separated), into `out`.
 /// (Written in place rather than returned: moving the results costs more code than this.)
 fn destination(
     options: &Value,
     name: &str,
     id_key: &str,
+    known: &str,
     id_rule: &IdRule,
     out: &mut Option<Destination>,
 ) -> Result<(), String> {
     let Some(value) = given(options, name) else {
         return Ok(());
     };
-    only_known(value, name, &[id_key, "events"])?;
+    only_known(value, name, known)?;
     let id = match value.get(id_key) {
         Some(Value::String(id)) => id,
         _ => return Err(concat(&[name, ".", id_key, ": expected a string"])),
@@ -93,7 +88,7 @@ fn destination(
             events: Vec::new(),
         })
         .events;
-    if let Some(routes) = value.get("events").filter(|v| !matches!(v, Value::Null)) {
+    if let Some(routes) = given(value, "events") {
         let Value::Object(routes) = routes else {
             return Err(concat(&[name, ".events: expected an object"]));
         };
@@ -123,19 +118,22 @@ fn destination(
 }
 
 /// `widgetOrigins`: an array of origin patterns, into `out` (which keeps the widget's default
-/// when the option is absent).
+/// when the option is absent or null: `None`).
 fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     let items = match value {
-        None | Some(Value::Null) => return Ok(()),
+        None => return Ok(()),
         Some(Value::Array(items)) => items,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     };
     let mut patterns = Vec::new();
-    for (i, item) in items.iter().enumerate() {
+    // A counted loop, not `enumerate`: less code.
+    let mut i = 0;
+    while let Some(item) = items.get(i) {
         match item {
             Value::String(pattern) => patterns.push(pattern.as_str()),
-            _ => return Err(origin::item_error(i, &["expected a string"])),
+            _ => return Err(origin::item_error(i, "expected a string")),
         }
+        i += 1;
     }
     *out = Allowlist::parse_all(&patterns)?;
     Ok(())
@@ -167,15 +165,17 @@ const URL: TextField = TextField {
     key: "url",
     max: 2048,
     valid: |url| {
-        let host = url
+        let rest = url
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
-            .map(|rest| crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host))
             .unwrap_or("");
-        url.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'?' && b != b'#')
-            && !host.is_empty()
-            && !crate::text::has_byte(host, b'@')
+        let host = crate::text::split_once_byte(rest, b'/').map_or(rest, |(host, _)| host);
+        // A plain loop, not `all` with a closure: less code.
+        let mut ok = !host.is_empty() && !crate::text::has_byte(host, b'@');
+        for b in url.bytes() {
+            ok &= b.is_ascii_graphic() && b != b'?' && b != b'#';
+        }
+        ok
     },
     rule: "an absolute http(s) URL without query or fragment",
 };
@@ -185,8 +185,11 @@ const SITE: TextField = TextField {
     key: "site",
     max: 64,
     valid: |site| {
-        site.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        let mut ok = true;
+        for b in site.bytes() {
+            ok &= b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        }
+        ok
     },
     rule: "the site ID configured on the companion (1 to 64 letters, digits, _ - .)",
 };
@@ -196,8 +199,11 @@ const KEY: TextField = TextField {
     key: "key",
     max: 128,
     valid: |key| {
-        key.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        let mut ok = true;
+        for b in key.bytes() {
+            ok &= b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+        }
+        ok
     },
     rule: "the site's public key (16 to 128 letters, digits, _ -)",
 };
@@ -214,13 +220,13 @@ fn companion_text(value: &Value, field: &TextField, out: &mut String) -> Result<
     }
 }
 
-/// `companion: {url, site, key}`: where the server-side copy goes, into `out` (as for
-/// `destination`).
+/// `companion: {url, site, key}` (`None`: absent or null): where the server-side copy goes,
+/// into `out` (as for `destination`).
 fn companion(value: Option<&Value>, out: &mut Option<Companion>) -> Result<(), String> {
-    let Some(value) = value.filter(|v| !matches!(v, Value::Null)) else {
+    let Some(value) = value else {
         return Ok(());
     };
-    only_known(value, "companion", &["url", "site", "key"])?;
+    only_known(value, "companion", "url site key")?;
     // Filled in place: on an error the whole configuration is dropped.
     let found = out.insert(Companion {
         url: String::new(),
@@ -251,6 +257,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
         options,
         "ga4",
         "measurementId",
+        "measurementId events",
         &config::MEASUREMENT_ID,
         &mut config.ga4,
     )?;
@@ -258,17 +265,16 @@ pub fn read(options: &Value) -> Result<Options, String> {
         options,
         "meta",
         "pixelId",
+        "pixelId events",
         &config::PIXEL_ID,
         &mut config.meta,
     )?;
-    origins(options.get("widgetOrigins"), &mut config.origins)?;
+    origins(given(options, "widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
-    if let Some(consent) = options.get("consent") {
-        if !matches!(consent, Value::Null) {
-            config.consent = Some(Consent::from_option(consent)?);
-        }
+    if let Some(consent) = given(options, "consent") {
+        config.consent = Some(Consent::from_option(consent)?);
     }
-    companion(options.get("companion"), &mut config.companion)?;
+    companion(given(options, "companion"), &mut config.companion)?;
     flag(options, "debug", &mut checked.debug)?;
     Ok(checked)
 }

@@ -60,11 +60,19 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
         last_colon
     };
     let (host, port) = match colon {
-        Some(at) => (rest.get(..at)?, Some(rest.get(at + 1..)?)),
+        Some(at) => {
+            let (host, colon_port) = rest.split_at_checked(at)?;
+            (host, Some(colon_port.get(1..)?))
+        }
         None => (rest, None),
     };
     if let Some(port) = port {
-        if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        // A plain loop, not `all` with a closure: less code.
+        let mut ok = !port.is_empty() && port.len() <= 5;
+        for b in port.bytes() {
+            ok &= b.is_ascii_digit();
+        }
+        if !ok {
             return None;
         }
     }
@@ -134,14 +142,12 @@ impl OriginPattern {
     }
 }
 
-/// `widgetOrigins[<i>]: ` and `rest`: the message for a bad item of the option.
-pub fn item_error(i: usize, rest: &[&str]) -> String {
+/// `widgetOrigins[<i>]: <why>`: the message for a bad item of the option.
+pub fn item_error(i: usize, why: &str) -> String {
     let mut message = String::from("widgetOrigins[");
     crate::text::push_u64(&mut message, i as u64);
     message.push_str("]: ");
-    for part in rest {
-        message.push_str(part);
-    }
+    message.push_str(why);
     message
 }
 
@@ -158,16 +164,19 @@ impl Allowlist {
     /// `parse` for a slice: the one instance in the wasm (the generic `parse` is for callers
     /// with other collections).
     pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
+        if patterns.is_empty() {
+            return Err("widgetOrigins: must name at least one origin".to_string());
+        }
         let mut list = Vec::new();
-        for (i, pattern) in patterns.iter().enumerate() {
+        // A counted loop, not `enumerate`: less code.
+        let mut i = 0;
+        while let Some(pattern) = patterns.get(i) {
             // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
             match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
                 Ok(parsed) => list.push(parsed),
-                Err(why) => return Err(item_error(i, &[&quoted(pattern), ": ", why])),
+                Err(why) => return Err(item_error(i, &(quoted(pattern) + ": " + why))),
             }
-        }
-        if list.is_empty() {
-            return Err("widgetOrigins: must name at least one origin".to_string());
+            i += 1;
         }
         Ok(Allowlist(list))
     }
