@@ -204,6 +204,7 @@ pub struct Outbox<S: Store> {
     store: S,
     /// Set once the store failed: from then on the entries live in `memory` only.
     memory_only: bool,
+    /// The entries as last left by `modify` (with a working store, a copy of what it holds).
     memory: Vec<Entry>,
     claim: Option<(String, f64)>,
     stats: OutboxStats,
@@ -241,6 +242,8 @@ impl<S: Store> Outbox<S> {
             let text = self.store.read();
             if text.is_none() {
                 self.fail();
+                // `memory` held the last document read; memory-only life starts empty.
+                self.memory.clear();
             }
             text
         };
@@ -283,8 +286,8 @@ impl<S: Store> Outbox<S> {
         }
         if self.memory_only {
             self.claim = doc.claim;
-            self.memory = doc.entries;
         }
+        self.memory = doc.entries;
         result
     }
 
@@ -312,14 +315,9 @@ impl<S: Store> Outbox<S> {
     /// The entries waiting, oldest first (re-read from the store: another tab may have sent
     /// or added some).
     pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
-        // Age and bounds apply after a change: a first pass applies them, the second reads.
+        // `modify` leaves the document's entries, after age and bounds, in `memory`.
         self.modify(now_ms, &mut |_| 0);
-        let mut entries = Vec::new();
-        self.modify(now_ms, &mut |doc| {
-            entries = doc.entries.clone();
-            0
-        });
-        entries
+        self.memory.clone()
     }
 
     /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
