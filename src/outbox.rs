@@ -204,9 +204,8 @@ pub struct Outbox<S: Store> {
     store: S,
     /// Set once the store failed: from then on the entries live in `memory` only.
     memory_only: bool,
-    /// The entries as last left by `modify` (with a working store, a copy of what it holds).
-    memory: Vec<Entry>,
-    claim: Option<(String, f64)>,
+    /// The document as last left by `modify` (with a working store, a copy of what it holds).
+    memory: Doc,
     stats: OutboxStats,
 }
 
@@ -216,8 +215,7 @@ impl<S: Store> Outbox<S> {
         Outbox {
             store,
             memory_only: false,
-            memory: Vec::new(),
-            claim: None,
+            memory: Doc::default(),
             stats: OutboxStats::default(),
         }
     }
@@ -243,16 +241,13 @@ impl<S: Store> Outbox<S> {
             if text.is_none() {
                 self.fail();
                 // `memory` held the last document read; memory-only life starts empty.
-                self.memory.clear();
+                self.memory = Doc::default();
             }
             text
         };
         let mut doc = match &original {
             Some(text) => Doc::parse(text, &mut self.stats.dropped),
-            None => Doc {
-                claim: self.claim.clone(),
-                entries: core::mem::take(&mut self.memory),
-            },
+            None => core::mem::take(&mut self.memory),
         };
         let result = change(&mut doc);
         let before = doc.entries.len();
@@ -284,10 +279,7 @@ impl<S: Store> Outbox<S> {
                 self.fail();
             }
         }
-        if self.memory_only {
-            self.claim = doc.claim;
-        }
-        self.memory = doc.entries;
+        self.memory = doc;
         result
     }
 
@@ -317,7 +309,7 @@ impl<S: Store> Outbox<S> {
     pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
         // `modify` leaves the document's entries, after age and bounds, in `memory`.
         self.modify(now_ms, &mut |_| 0);
-        self.memory.clone()
+        self.memory.entries.clone()
     }
 
     /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
