@@ -81,6 +81,11 @@ impl Entry {
         out
     }
 
+    /// The bytes its line takes in the stored text, newline included.
+    fn stored_len(&self) -> usize {
+        self.line().len() + 1
+    }
+
     /// Appends the entry's stored line.
     fn push_line(&self, out: &mut String) {
         let mut object = Object::open(out);
@@ -256,7 +261,7 @@ impl<S: Store> Outbox<S> {
         for e in &doc.entries {
             if fresh(e) {
                 count += 1;
-                bytes += e.line().len() + 1;
+                bytes += e.stored_len();
             }
         }
         // Stale entries go; then the oldest go first while over either bound.
@@ -267,7 +272,7 @@ impl<S: Store> Outbox<S> {
             let evict = count > MAX_ENTRIES || bytes > MAX_BYTES;
             if evict {
                 count -= 1;
-                bytes -= e.line().len() + 1;
+                bytes -= e.stored_len();
             }
             !evict
         });

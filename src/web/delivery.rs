@@ -273,12 +273,10 @@ impl Delivery {
         let mut sent = Vec::new();
         let mut failed = Vec::new();
         if js::global("fbq").is_function() {
-            for entry in &entries {
-                if entry.kind == Kind::Meta {
-                    match fbq_apply(&entry.json) {
-                        Ok(()) => sent.push(entry.id.clone()),
-                        Err(_) => failed.push(entry.id.clone()),
-                    }
+            for entry in entries.iter().filter(|e| e.kind == Kind::Meta) {
+                match fbq_apply(&entry.json) {
+                    Ok(()) => sent.push(entry.id.clone()),
+                    Err(_) => failed.push(entry.id.clone()),
                 }
             }
         }
