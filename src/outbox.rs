@@ -19,7 +19,6 @@ use crate::identity::Identity;
 use crate::json::{self, push_str, push_value, Object};
 use crate::pipeline::Draft;
 use crate::prelude::*;
-use crate::text::concat;
 use crate::value::Value;
 
 /// The localStorage key (one for all instances of a site's pages: an origin's storage).
@@ -483,7 +482,7 @@ pub fn collect_event_json(
 /// that this needs no search (a parameter may share its name).
 pub fn with_ga4_delivered_in_browser(json: &str) -> String {
     match json.strip_suffix(r#""ga4_delivered_in_browser":false}"#) {
-        Some(head) => concat(&[head, r#""ga4_delivered_in_browser":true}"#]),
+        Some(head) => String::from(head) + r#""ga4_delivered_in_browser":true}"#,
         None => json.into(),
     }
 }
@@ -551,7 +550,10 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
             if entry.is_none() && out.len() >= limit {
                 break;
             }
-            out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
+            let mut request = String::from(head);
+            request.push_str(&body);
+            request.push_str("]}");
+            out.push((request, core::mem::take(&mut ids)));
             body.clear();
             if out.len() == limit {
                 break;
@@ -571,6 +573,7 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
 mod tests {
     use super::*;
     use crate::ga4::Ga4Event;
+    use crate::text::concat;
 
     /// A store in memory that can be told to fail.
     #[derive(Default)]

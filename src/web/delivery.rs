@@ -22,7 +22,7 @@ use crate::outbox::{
 };
 use crate::pipeline::Draft;
 use crate::prelude::*;
-use crate::text::{concat, push_u64};
+use crate::text::push_u64;
 
 type Callback = Closure<dyn FnMut(JsValue)>;
 
@@ -328,14 +328,12 @@ impl Delivery {
                 Outcome::Refused => {
                     state.outbox.remove(Kind::Companion, &ids, false, now);
                     if state.debug {
-                        js::console_warn(
-                            &concat(&[
-                                "[altegio-analytics] the companion refused a batch (HTTP ",
-                                &text,
-                                "); its events are dropped",
-                            ]),
-                            &JsValue::UNDEFINED,
+                        let mut warning = String::from(
+                            "[altegio-analytics] the companion refused a batch (HTTP ",
                         );
+                        warning.push_str(&text);
+                        warning.push_str("); its events are dropped");
+                        js::console_warn(&warning, &JsValue::UNDEFINED);
                     }
                 }
                 Outcome::Retry => {}
