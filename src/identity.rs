@@ -51,8 +51,7 @@ pub fn ga_client_id(cookie: &str) -> Option<String> {
     if !well_formed {
         return None;
     }
-    let mut id = String::with_capacity(random.len() + seconds.len() + 1);
-    id.push_str(random);
+    let mut id = String::from(random);
     id.push('.');
     id.push_str(seconds);
     Some(id)
