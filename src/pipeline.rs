@@ -330,18 +330,14 @@ impl Pipeline {
 
     /// [`Pipeline::apply_consent`] for one destination.
     fn consent_for(&mut self, verdict: &mut Verdict, destination: Destination) {
-        let routed = match destination {
-            Destination::Ga4 => verdict.ga4.is_some(),
-            Destination::Meta => verdict.meta.is_some(),
+        let (routed, signal) = match destination {
+            Destination::Ga4 => (verdict.ga4.is_some(), "analytics_storage"),
+            Destination::Meta => (verdict.meta.is_some(), "ad_storage"),
         };
         let gate = self.consent.gate(destination);
         if !routed || gate == Gate::Send {
             return;
         }
-        let signal = match destination {
-            Destination::Ga4 => "analytics_storage",
-            Destination::Meta => "ad_storage",
-        };
         let why = match gate {
             Gate::Send => return,
             Gate::Wait => {
