@@ -280,7 +280,7 @@ impl Delivery {
                 }
             }
         }
-        let (request, hold_until) = {
+        let (requested, hold_until) = {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
@@ -290,24 +290,24 @@ impl Delivery {
             state.outbox.remove(Kind::Meta, &failed, false, now);
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            let mut request = None;
+            let mut requested = false;
             if let Some(companion) = &state.companion {
                 if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
-                    request = Some((companion.url.clone(), body));
                     state.in_flight = ids;
+                    // Sent under the borrow: `send` never throws and answers later, never at once.
+                    js::send(&companion.url, &body, self.on_answer.as_ref());
+                    requested = true;
                 }
             }
-            (request, hold_until)
+            (requested, hold_until)
         };
-        match (request, hold_until) {
-            (Some((url, body)), _) => {
-                js::send(&url, &body, self.on_answer.as_ref());
-            }
-            (None, Some(until)) => {
+        match (requested, hold_until) {
+            (true, _) => {}
+            (false, Some(until)) => {
                 self.release();
                 self.schedule(until - now);
             }
-            (None, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
+            (false, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
         }
     }
 
