@@ -434,7 +434,16 @@ fn push_form(out: &mut String, name: &str, params: &FlatParams) {
 
 /// Whether an event ID is one the companion takes: 1 to 100 characters, no control characters.
 pub fn valid_event_id(id: &str) -> bool {
-    !id.is_empty() && crate::text::char_count(id) <= 100 && !id.chars().any(char::is_control)
+    // Control characters found by their UTF-8 bytes, without decoding: C0 and DEL are one byte,
+    // C1 (U+0080..U+009F) is 0xC2 then 0x80..0x9F.
+    let mut prev = 0u8;
+    for &b in id.as_bytes() {
+        if b < 0x20 || b == 0x7F || (prev == 0xC2 && (0x80..0xA0).contains(&b)) {
+            return false;
+        }
+        prev = b;
+    }
+    !id.is_empty() && crate::text::char_count(id) <= 100
 }
 
 /// One event of a `/api/collect` request, as the companion's contract has it.
@@ -867,6 +876,17 @@ mod tests {
         let all = batches(&head, &big, usize::MAX);
         assert_eq!(all.len(), 2);
         assert!(all.iter().all(|(body, _)| body.len() < MAX_BATCH_BYTES));
+    }
+
+    #[test]
+    fn event_ids_refuse_exactly_the_control_characters() {
+        for code in (0..0x800).chain([0xFEFF, 0x1_F600]) {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let id = concat(&["id", c.encode_utf8(&mut [0; 4]), "x"]);
+            assert_eq!(valid_event_id(&id), !c.is_control(), "U+{code:04X}");
+        }
     }
 
     #[test]
