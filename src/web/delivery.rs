@@ -461,7 +461,9 @@ fn for_companion(
         let until = entry.time_ms + GA4_TAG_GRACE_MS;
         match now {
             Some(now) if now < until => {
-                wake = Some(wake.map_or(until, |w: f64| w.min(until)));
+                if !wake.is_some_and(|w| w <= until) {
+                    wake = Some(until);
+                }
                 false
             }
             _ => true,
