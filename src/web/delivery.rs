@@ -323,20 +323,16 @@ impl Delivery {
             };
             let ids = core::mem::take(&mut state.in_flight);
             let now = js::date_now();
-            match result {
-                Outcome::Delivered => state.outbox.remove(Kind::Companion, &ids, true, now),
-                Outcome::Refused => {
-                    state.outbox.remove(Kind::Companion, &ids, false, now);
-                    if state.debug {
-                        let mut warning = String::from(
-                            "[altegio-analytics] the companion refused a batch (HTTP ",
-                        );
-                        warning.push_str(&text);
-                        warning.push_str("); its events are dropped");
-                        js::console_warn(&warning, &JsValue::UNDEFINED);
-                    }
+            let delivered = result == Outcome::Delivered;
+            if result != Outcome::Retry {
+                state.outbox.remove(Kind::Companion, &ids, delivered, now);
+                if !delivered && state.debug {
+                    let mut warning =
+                        String::from("[altegio-analytics] the companion refused a batch (HTTP ");
+                    warning.push_str(&text);
+                    warning.push_str("); its events are dropped");
+                    js::console_warn(&warning, &JsValue::UNDEFINED);
                 }
-                Outcome::Retry => {}
             }
         }
         let retry_after = Some(retry_after).filter(|s| !s.is_empty());
