@@ -335,8 +335,8 @@ impl Delivery {
                 }
             }
         }
-        let retry_after = Some(retry_after).filter(|s| !s.is_empty());
-        self.finish(result != Outcome::Retry, retry_after);
+        // An empty `Retry-After` reads as none in `backoff_ms`.
+        self.finish(result != Outcome::Retry, Some(retry_after));
     }
 
     /// Ends a flush: releases the lock or claim, and schedules the next one while entries
