@@ -413,21 +413,16 @@ impl Drop for Delivery {
 /// An HTTP status as `send` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
 /// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
 fn status_code(text: &str) -> u16 {
-    let mut status: u16 = 0;
-    for byte in text.bytes() {
+    // Counted in u32: past 6553 one more digit would overflow u16 (then the answer is 0).
+    let mut status: u32 = 0;
+    for &byte in text.as_bytes() {
         let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
+        if digit > 9 || status > 6553 {
             return 0;
         }
-        status = match status
-            .checked_mul(10)
-            .and_then(|s| s.checked_add(u16::from(digit)))
-        {
-            Some(status) => status,
-            None => return 0,
-        };
+        status = status * 10 + u32::from(digit);
     }
-    status
+    u16::try_from(status).unwrap_or(0)
 }
 
 /// Calls `function()` when it is a function (ours, from src/web/js.rs); whether it was one.
