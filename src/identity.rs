@@ -10,7 +10,13 @@ use crate::text::{
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
-    for pair in split_byte(cookies, b';') {
+    pair_value(cookies, b';', name)
+}
+
+/// The value of `name` in `name=value` pairs separated by `sep`, key and value trimmed (also
+/// reads a URL's query, which holds no raw whitespace).
+pub fn pair_value<'a>(pairs: &'a str, sep: u8, name: &str) -> Option<&'a str> {
+    for pair in split_byte(pairs, sep) {
         match split_once_byte(pair, b'=') {
             Some((key, value)) if trim(key) == name => return Some(trim(value)),
             _ => {}
@@ -45,8 +51,7 @@ pub fn ga_client_id(cookie: &str) -> Option<String> {
     if !well_formed {
         return None;
     }
-    let mut id = String::with_capacity(random.len() + seconds.len() + 1);
-    id.push_str(random);
+    let mut id = String::from(random);
     id.push('.');
     id.push_str(seconds);
     Some(id)

@@ -247,7 +247,7 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         } else {
             "not valid JSON: "
         };
-        Problem::new(path, rule, &crate::text::concat(&[prefix, why]))
+        Problem::new(path, rule, &(String::from(prefix) + why))
     })
 }
 

@@ -19,7 +19,6 @@ use crate::identity::Identity;
 use crate::json::{self, push_str, push_value, Object};
 use crate::pipeline::Draft;
 use crate::prelude::*;
-use crate::text::concat;
 use crate::value::Value;
 
 /// The localStorage key (one for all instances of a site's pages: an origin's storage).
@@ -79,6 +78,11 @@ impl Entry {
         let mut out = String::new();
         self.push_line(&mut out);
         out
+    }
+
+    /// The bytes its line takes in the stored text, newline included.
+    fn stored_len(&self) -> usize {
+        self.line().len() + 1
     }
 
     /// Appends the entry's stored line.
@@ -204,8 +208,8 @@ pub struct Outbox<S: Store> {
     store: S,
     /// Set once the store failed: from then on the entries live in `memory` only.
     memory_only: bool,
-    memory: Vec<Entry>,
-    claim: Option<(String, f64)>,
+    /// The document as last left by `modify` (with a working store, a copy of what it holds).
+    memory: Doc,
     stats: OutboxStats,
 }
 
@@ -215,8 +219,7 @@ impl<S: Store> Outbox<S> {
         Outbox {
             store,
             memory_only: false,
-            memory: Vec::new(),
-            claim: None,
+            memory: Doc::default(),
             stats: OutboxStats::default(),
         }
     }
@@ -241,15 +244,14 @@ impl<S: Store> Outbox<S> {
             let text = self.store.read();
             if text.is_none() {
                 self.fail();
+                // `memory` held the last document read; memory-only life starts empty.
+                self.memory = Doc::default();
             }
             text
         };
         let mut doc = match &original {
             Some(text) => Doc::parse(text, &mut self.stats.dropped),
-            None => Doc {
-                claim: self.claim.clone(),
-                entries: core::mem::take(&mut self.memory),
-            },
+            None => core::mem::take(&mut self.memory),
         };
         let result = change(&mut doc);
         let before = doc.entries.len();
@@ -258,7 +260,7 @@ impl<S: Store> Outbox<S> {
         for e in &doc.entries {
             if fresh(e) {
                 count += 1;
-                bytes += e.line().len() + 1;
+                bytes += e.stored_len();
             }
         }
         // Stale entries go; then the oldest go first while over either bound.
@@ -269,7 +271,7 @@ impl<S: Store> Outbox<S> {
             let evict = count > MAX_ENTRIES || bytes > MAX_BYTES;
             if evict {
                 count -= 1;
-                bytes -= e.line().len() + 1;
+                bytes -= e.stored_len();
             }
             !evict
         });
@@ -281,10 +283,7 @@ impl<S: Store> Outbox<S> {
                 self.fail();
             }
         }
-        if self.memory_only {
-            self.claim = doc.claim;
-            self.memory = doc.entries;
-        }
+        self.memory = doc;
         result
     }
 
@@ -312,14 +311,9 @@ impl<S: Store> Outbox<S> {
     /// The entries waiting, oldest first (re-read from the store: another tab may have sent
     /// or added some).
     pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
-        // Age and bounds apply after a change: a first pass applies them, the second reads.
+        // `modify` leaves the document's entries, after age and bounds, in `memory`.
         self.modify(now_ms, &mut |_| 0);
-        let mut entries = Vec::new();
-        self.modify(now_ms, &mut |doc| {
-            entries = doc.entries.clone();
-            0
-        });
-        entries
+        self.memory.entries.clone()
     }
 
     /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
@@ -440,7 +434,16 @@ fn push_form(out: &mut String, name: &str, params: &FlatParams) {
 
 /// Whether an event ID is one the companion takes: 1 to 100 characters, no control characters.
 pub fn valid_event_id(id: &str) -> bool {
-    !id.is_empty() && crate::text::char_count(id) <= 100 && !id.chars().any(char::is_control)
+    // Control characters found by their UTF-8 bytes, without decoding: C0 and DEL are one byte,
+    // C1 (U+0080..U+009F) is 0xC2 then 0x80..0x9F.
+    let mut prev = 0u8;
+    for &b in id.as_bytes() {
+        if b < 0x20 || b == 0x7F || (prev == 0xC2 && (0x80..0xA0).contains(&b)) {
+            return false;
+        }
+        prev = b;
+    }
+    !id.is_empty() && crate::text::char_count(id) <= 100
 }
 
 /// One event of a `/api/collect` request, as the companion's contract has it.
@@ -488,7 +491,7 @@ pub fn collect_event_json(
 /// that this needs no search (a parameter may share its name).
 pub fn with_ga4_delivered_in_browser(json: &str) -> String {
     match json.strip_suffix(r#""ga4_delivered_in_browser":false}"#) {
-        Some(head) => concat(&[head, r#""ga4_delivered_in_browser":true}"#]),
+        Some(head) => String::from(head) + r#""ga4_delivered_in_browser":true}"#,
         None => json.into(),
     }
 }
@@ -556,7 +559,10 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
             if entry.is_none() && out.len() >= limit {
                 break;
             }
-            out.push((concat(&[head, &body, "]}"]), core::mem::take(&mut ids)));
+            let mut request = String::from(head);
+            request.push_str(&body);
+            request.push_str("]}");
+            out.push((request, core::mem::take(&mut ids)));
             body.clear();
             if out.len() == limit {
                 break;
@@ -576,6 +582,7 @@ pub fn batches(head: &str, entries: &[Entry], limit: usize) -> Vec<(String, Vec<
 mod tests {
     use super::*;
     use crate::ga4::Ga4Event;
+    use crate::text::concat;
 
     /// A store in memory that can be told to fail.
     #[derive(Default)]
@@ -869,6 +876,17 @@ mod tests {
         let all = batches(&head, &big, usize::MAX);
         assert_eq!(all.len(), 2);
         assert!(all.iter().all(|(body, _)| body.len() < MAX_BATCH_BYTES));
+    }
+
+    #[test]
+    fn event_ids_refuse_exactly_the_control_characters() {
+        for code in (0..0x800).chain([0xFEFF, 0x1_F600]) {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            let id = concat(&["id", c.encode_utf8(&mut [0; 4]), "x"]);
+            assert_eq!(valid_event_id(&id), !c.is_control(), "U+{code:04X}");
+        }
     }
 
     #[test]

@@ -13,7 +13,6 @@ use crate::flatten::flatten;
 use crate::ga4::{to_ga4, Ga4Event};
 use crate::meta::{to_meta, MetaEvent};
 use crate::stats::Stats;
-use crate::text::concat;
 use crate::value::Value;
 
 /// How many recent event ids are remembered to recognise a repeated event.
@@ -269,7 +268,8 @@ impl Pipeline {
                 None => match self.hooks.mint_id {
                     Some(mint) => mint(&event.name),
                     None => {
-                        let mut id = concat(&[&event.name, "."]);
+                        let mut id = event.name.clone();
+                        id.push('.');
                         crate::text::push_u64(&mut id, u64::from(self.stats.received));
                         id
                     }
@@ -330,18 +330,14 @@ impl Pipeline {
 
     /// [`Pipeline::apply_consent`] for one destination.
     fn consent_for(&mut self, verdict: &mut Verdict, destination: Destination) {
-        let routed = match destination {
-            Destination::Ga4 => verdict.ga4.is_some(),
-            Destination::Meta => verdict.meta.is_some(),
+        let (routed, signal) = match destination {
+            Destination::Ga4 => (verdict.ga4.is_some(), "analytics_storage"),
+            Destination::Meta => (verdict.meta.is_some(), "ad_storage"),
         };
         let gate = self.consent.gate(destination);
         if !routed || gate == Gate::Send {
             return;
         }
-        let signal = match destination {
-            Destination::Ga4 => "analytics_storage",
-            Destination::Meta => "ad_storage",
-        };
         let why = match gate {
             Gate::Send => return,
             Gate::Wait => {
@@ -368,7 +364,9 @@ impl Pipeline {
                 "not sent: consent denied ("
             }
         };
-        let why = concat(&[why, signal, ")"]);
+        let mut why = String::from(why);
+        why.push_str(signal);
+        why.push(')');
         verdict
             .warnings
             .push(Problem::new(destination.code(), Rule::Consent, &why));
@@ -402,7 +400,9 @@ impl Pipeline {
         let mut verdict = Verdict::new(Source::Message, Some(origin));
         if !self.config.origins.allows(origin) {
             self.stats.ignored_origin += 1;
-            let why = concat(&["\"", origin, "\" is not in widgetOrigins"]);
+            let mut why = String::from("\"");
+            why.push_str(origin);
+            why.push_str("\" is not in widgetOrigins");
             verdict
                 .problems
                 .push(Problem::new("origin", Rule::Origin, &why));
@@ -477,7 +477,9 @@ impl Pipeline {
         let own_id = own_event_id(&event);
         if let Some(id) = &own_id {
             // The repeat key: name + NUL + event id.
-            let key = concat(&[&event.name, "\u{0}", id]);
+            let mut key = event.name.clone();
+            key.push('\u{0}');
+            key.push_str(id);
             if self.recent.contains(&key) {
                 self.stats.ignored_duplicate += 1;
                 let why = "the same event with this event_id was already received; not sent again";

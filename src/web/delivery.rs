@@ -22,7 +22,7 @@ use crate::outbox::{
 };
 use crate::pipeline::Draft;
 use crate::prelude::*;
-use crate::text::{concat, push_u64};
+use crate::text::push_u64;
 
 type Callback = Closure<dyn FnMut(JsValue)>;
 
@@ -280,7 +280,7 @@ impl Delivery {
                 }
             }
         }
-        let (request, hold_until) = {
+        let (requested, hold_until) = {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
@@ -290,24 +290,24 @@ impl Delivery {
             state.outbox.remove(Kind::Meta, &failed, false, now);
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            let mut request = None;
+            let mut requested = false;
             if let Some(companion) = &state.companion {
                 if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
-                    request = Some((companion.url.clone(), body));
                     state.in_flight = ids;
+                    // Sent under the borrow: `send` never throws and answers later, never at once.
+                    js::send(&companion.url, &body, self.on_answer.as_ref());
+                    requested = true;
                 }
             }
-            (request, hold_until)
+            (requested, hold_until)
         };
-        match (request, hold_until) {
-            (Some((url, body)), _) => {
-                js::send(&url, &body, self.on_answer.as_ref());
-            }
-            (None, Some(until)) => {
+        match (requested, hold_until) {
+            (true, _) => {}
+            (false, Some(until)) => {
                 self.release();
                 self.schedule(until - now);
             }
-            (None, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
+            (false, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
         }
     }
 
@@ -323,26 +323,20 @@ impl Delivery {
             };
             let ids = core::mem::take(&mut state.in_flight);
             let now = js::date_now();
-            match result {
-                Outcome::Delivered => state.outbox.remove(Kind::Companion, &ids, true, now),
-                Outcome::Refused => {
-                    state.outbox.remove(Kind::Companion, &ids, false, now);
-                    if state.debug {
-                        js::console_warn(
-                            &concat(&[
-                                "[altegio-analytics] the companion refused a batch (HTTP ",
-                                &text,
-                                "); its events are dropped",
-                            ]),
-                            &JsValue::UNDEFINED,
-                        );
-                    }
+            let delivered = result == Outcome::Delivered;
+            if result != Outcome::Retry {
+                state.outbox.remove(Kind::Companion, &ids, delivered, now);
+                if !delivered && state.debug {
+                    let mut warning =
+                        String::from("[altegio-analytics] the companion refused a batch (HTTP ");
+                    warning.push_str(&text);
+                    warning.push_str("); its events are dropped");
+                    js::console_warn(&warning, &JsValue::UNDEFINED);
                 }
-                Outcome::Retry => {}
             }
         }
-        let retry_after = Some(retry_after).filter(|s| !s.is_empty());
-        self.finish(result != Outcome::Retry, retry_after);
+        // An empty `Retry-After` reads as none in `backoff_ms`.
+        self.finish(result != Outcome::Retry, Some(retry_after));
     }
 
     /// Ends a flush: releases the lock or claim, and schedules the next one while entries
@@ -419,21 +413,16 @@ impl Drop for Delivery {
 /// An HTTP status as `send` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
 /// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
 fn status_code(text: &str) -> u16 {
-    let mut status: u16 = 0;
-    for byte in text.bytes() {
+    // Counted in u32: past 6553 one more digit would overflow u16 (then the answer is 0).
+    let mut status: u32 = 0;
+    for &byte in text.as_bytes() {
         let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
+        if digit > 9 || status > 6553 {
             return 0;
         }
-        status = match status
-            .checked_mul(10)
-            .and_then(|s| s.checked_add(u16::from(digit)))
-        {
-            Some(status) => status,
-            None => return 0,
-        };
+        status = status * 10 + u32::from(digit);
     }
-    status
+    u16::try_from(status).unwrap_or(0)
 }
 
 /// Calls `function()` when it is a function (ours, from src/web/js.rs); whether it was one.
@@ -463,7 +452,9 @@ fn for_companion(
         let until = entry.time_ms + GA4_TAG_GRACE_MS;
         match now {
             Some(now) if now < until => {
-                wake = Some(wake.map_or(until, |w: f64| w.min(until)));
+                if !wake.is_some_and(|w| w <= until) {
+                    wake = Some(until);
+                }
                 false
             }
             _ => true,

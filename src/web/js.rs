@@ -59,6 +59,7 @@ export function send(url, body, done) {
     fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': type }, signal: AbortSignal.timeout && AbortSignal.timeout(30000) })
       .then((r) => done(r.status + ' ' + (r.headers.get('Retry-After') || '')), () => done('0'));
   } catch (e) { Promise.resolve('0').then(done); }
+  return true;
 }
 export function lock(name, run) {
   try {
@@ -120,8 +121,8 @@ extern "C" {
 
     /// With `done`: `fetch(url, {POST, keepalive, credentials: "omit", text/plain})`, 30 s at
     /// most, then `done("<status> <Retry-After>")` later (`"0"` for a network error), never at
-    /// once. Without (`undefined`): `navigator.sendBeacon(url, <text/plain blob>)`, and
-    /// whether the browser queued it. (One import for both ways of sending.)
+    /// once, and `true`. Without (`undefined`): `navigator.sendBeacon(url, <text/plain blob>)`,
+    /// and whether the browser queued it. Never throws. (One import for both ways of sending.)
     pub fn send(url: &str, body: &str, done: &JsValue) -> bool;
 
     /// `navigator.locks.request(name, {ifAvailable: true}, …)`: later calls `run(release)`

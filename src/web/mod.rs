@@ -27,6 +27,6 @@ fn current_identity() -> crate::identity::Identity {
     while let Some(rest) = query.strip_prefix("?") {
         query = rest;
     }
-    let fbclid = crate::text::split_byte(query, b'&').find_map(|pair| pair.strip_prefix("fbclid="));
+    let fbclid = crate::identity::pair_value(query, b'&', "fbclid");
     crate::identity::identity(&cookies, fbclid, js::date_now())
 }
