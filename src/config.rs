@@ -160,23 +160,13 @@ pub fn check_rename(destination: &str, event: &str, to: &str) -> Result<Override
 pub fn rename_problem(destination: &str, to: &str) -> Option<String> {
     if destination == "ga4" {
         ga4::check_event_name(to).err().map(|(_, why)| why)
-    } else if is_meta_name(to) {
+    } else if meta::is_valid_name(to) {
         None
     } else {
         let mut why = quoted(to);
         why.push_str(" is not a Meta event name (1 to 50 letters, digits or _)");
         Some(why)
     }
-}
-
-/// `meta::is_valid_name`, counted in bytes: its names are ASCII, so bytes are characters
-/// (and no `char_count` or closure comes into the wasm here).
-fn is_meta_name(name: &str) -> bool {
-    let mut ok = !name.is_empty() && name.len() <= meta::MAX_NAME_LENGTH;
-    for b in name.bytes() {
-        ok &= b.is_ascii_alphanumeric() || b == b'_';
-    }
-    ok
 }
 
 #[cfg(test)]
@@ -220,25 +210,6 @@ mod tests {
         assert!(check_rename("meta", "booked", "Purchase").is_ok());
         let err = check_rename("meta", "booked", "has space").expect_err("invalid");
         assert!(err.starts_with("meta.events.booked: "), "{err}");
-    }
-
-    #[test]
-    fn the_byte_counted_meta_rule_is_meta_is_valid_name() {
-        let long = "x".repeat(50);
-        let too_long = "x".repeat(51);
-        for name in [
-            "Schedule",
-            "a_1",
-            "",
-            "has space",
-            "ééé",
-            "é",
-            "a-b",
-            &long,
-            &too_long,
-        ] {
-            assert_eq!(is_meta_name(name), meta::is_valid_name(name), "{name}");
-        }
     }
 
     #[test]

@@ -50,9 +50,8 @@ pub struct MetaEvent {
 
 /// Whether `name` is acceptable as a Meta event name (1–50 letters, digits or `_`).
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && crate::text::char_count(name) <= MAX_NAME_LENGTH
-        && crate::ga4::is_word(name)
+    // Only ASCII passes `is_word`, so the byte length is the character count.
+    !name.is_empty() && name.len() <= MAX_NAME_LENGTH && crate::ga4::is_word(name)
 }
 
 /// The Meta form of an event, sent under `name`, with the flat parameters.
@@ -99,5 +98,9 @@ mod tests {
         assert!(!is_valid_name(""));
         assert!(!is_valid_name("has space"));
         assert!(!is_valid_name(&"x".repeat(51)));
+        assert!(is_valid_name(&"x".repeat(50)));
+        for bad in ["é", "ééé", "a-b"] {
+            assert!(!is_valid_name(bad), "{bad}");
+        }
     }
 }
