@@ -25,6 +25,7 @@ async fn the_outbox_and_the_companion_copy() {
     page_exit_beacons_what_waits_and_destroy_removes_the_listeners().await;
     destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again().await;
     an_instance_freed_while_the_outbox_lock_is_granted_lets_go_of_it().await;
+    an_instance_freed_with_a_request_in_flight_lets_go_of_the_lock().await;
     a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception().await;
     a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser().await;
 }
@@ -282,6 +283,40 @@ async fn an_instance_freed_while_the_outbox_lock_is_granted_lets_go_of_it() {
     js("a.track('master_selected', { staff_id: 2 })", &b);
     wait_for("a.stats().outbox.sent === 2", &b).await;
     assert_eq!(stored(), "");
+    js("a.destroy(); a.free();", &b);
+}
+
+/// A page that frees its instance (without `destroy()`) while a batch is in flight under the
+/// outbox's Web Lock: the answer can no longer reach the instance, so freeing it must let go
+/// of the lock, or no instance or tab of the site could deliver until the page closes. (Fails
+/// as well when the freed instance's delivery outlives `free()`.) The late answer then finds
+/// nobody to tell, and nothing throws on the page.
+async fn an_instance_freed_with_a_request_in_flight_lets_go_of_the_lock() {
+    page_with_tags();
+    eval("window.__answers = [];");
+    eval(STUB_FETCH);
+    // The first request hangs until the test answers it (202).
+    eval(
+        "const stub = window.fetch;
+         window.__release = null;
+         window.fetch = (url, init) => window.__release === null
+           ? new Promise((resolve) => { window.__release = () => resolve(new Response('{}', { status: 202 })); })
+           : stub(url, init);",
+    );
+    let errors = page_errors();
+    let a = analytics(&both(COMPANION));
+    js("a.track('service_selected', { service_id: 1 })", &a);
+    wait_for("window.__release !== null", &a).await;
+    js("a.free()", &a);
+    // Under the lock still held, `b` could not flush: both entries wait in storage.
+    let b = analytics(&both(COMPANION));
+    js("a.track('master_selected', { staff_id: 2 })", &b);
+    wait_for("a.stats().outbox.sent === 2", &b).await;
+    assert_eq!(stored(), "");
+    eval("window.__release();");
+    ticks(4).await;
+    assert_eq!(js("return a.stats().outbox.sent", &b), JsValue::from(2));
+    assert_eq!(page_errors(), errors);
     js("a.destroy(); a.free();", &b);
 }
 
