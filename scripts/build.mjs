@@ -1,8 +1,11 @@
 // `npm run build`: the npm package's builds under pkg/ — pkg/web (wasm-bindgen's `web`
 // target: a default-exported `init`, for <script type="module"> pages) and pkg/bundler (for
-// Vite, webpack and the like) from one size-optimised wasm; pkg/register (web target, with
-// `connectLocations()`: the `connect` feature, for the registration page only); then the size
-// report, which is about pkg/web, what partner sites load.
+// Vite, webpack and the like) from one size-optimised wasm; pkg/companion and
+// pkg/companion-bundler, the same with the server-side copy (the `companion` feature: the
+// `companion` option, `setUserData()`, page-exit beacons), for sites that run the companion;
+// pkg/register (web target, with `connectLocations()`: the `connect` feature, for the
+// registration page only); then the size report, which is about what partner sites load
+// (pkg/web, and pkg/companion).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -13,14 +16,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const run = (command, args) => execFileSync(command, args, { cwd: root, stdio: "inherit" });
 
-// Without std: no formatting machinery, abort on panic, a small allocator (src/bundle.rs).
-run("cargo", [
-  "build", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release",
-  "--no-default-features",
-]);
-// Cargo's target directory: CARGO_TARGET_DIR when set (relative to the repository), else target/.
-const targetDir = resolve(root, process.env.CARGO_TARGET_DIR ?? "target");
-const wasm = join(targetDir, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm");
+/** The size-optimised wasm of the module with `features` (none: the default npm build), built
+ * without std: no formatting machinery, abort on panic, a small allocator (src/bundle.rs).
+ * Each feature set has its own target directory (under target/, or CARGO_TARGET_DIR when set),
+ * so that switching features does not rebuild the others every time. */
+function cargoBuild(features, dir) {
+  const base = resolve(root, process.env.CARGO_TARGET_DIR ?? "target");
+  const targetDir = dir ? join(base, dir) : base;
+  run("cargo", [
+    "build", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release",
+    "--no-default-features", ...(features ? ["--features", features] : []), "--target-dir", targetDir,
+  ]);
+  return join(targetDir, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm");
+}
 
 const features = [
   "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext",
@@ -76,18 +84,19 @@ const SMOKE = `
   analytics.free();
 `;
 
+const wasm = cargoBuild(null, null);
 bindgen(wasm, "web", "web");
 bindgen(wasm, "bundler", "bundler");
 minifyWeb("web");
 
-// The registration page's build: the same module plus `connectLocations()`. Its own target
-// directory, so that switching features does not rebuild the other build every time.
-const registerTarget = join(root, "target", "register");
-run("cargo", [
-  "build", "--lib", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release",
-  "--no-default-features", "--features", "connect", "--target-dir", registerTarget,
-]);
-bindgen(join(registerTarget, "wasm32-unknown-unknown", "wasm-release", "altegio_analytics.wasm"), "web", "register");
+// With the server-side copy: `altegio-analytics/companion` (and `/companion/bundler`).
+const companionWasm = cargoBuild("companion", "companion");
+bindgen(companionWasm, "web", "companion");
+bindgen(companionWasm, "bundler", "companion-bundler");
+minifyWeb("companion");
+
+// The registration page's build: the default module plus `connectLocations()`.
+bindgen(cargoBuild("connect", "register"), "web", "register");
 minifyWeb("register");
 
 // wasm-bindgen declares `[Symbol.dispose]()` on the class, which TypeScript knows only with
@@ -113,7 +122,7 @@ function declareDispose(dir) {
 
 // wasm-bindgen writes its own package.json and .gitignore into each out dir; the root
 // package.json is the package, so these would only confuse resolvers.
-for (const dir of ["web", "bundler", "register"]) {
+for (const dir of ["web", "bundler", "companion", "companion-bundler", "register"]) {
   declareDispose(dir);
   rmSync(join(root, "pkg", dir, "package.json"), { force: true });
   rmSync(join(root, "pkg", dir, ".gitignore"), { force: true });

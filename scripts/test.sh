@@ -14,10 +14,11 @@ bash scripts/setup.sh
 step "format"
 cargo fmt --all -- --check
 
-step "lint (native, wasm32 with std, wasm32 npm builds)"
+step "lint (native, wasm32 with std, wasm32 npm builds: default, companion, register)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --locked -- -D warnings
+cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --features companion --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --features connect --locked -- -D warnings
 
 step "native tests (core, companion)"

@@ -76,6 +76,17 @@ pub struct Config {
     pub companion: Option<Companion>,
 }
 
+impl Config {
+    /// The companion the server-side copy goes to: the configured one, in a build with the
+    /// `companion` feature. (The default build refuses the option anyway; `cfg!` here lets
+    /// the compiler leave out every path that sends a copy.)
+    pub fn companion(&self) -> Option<&Companion> {
+        self.companion
+            .as_ref()
+            .filter(|_| cfg!(feature = "companion"))
+    }
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {

@@ -515,7 +515,7 @@ impl Pipeline {
         }
         self.stats.accepted += 1;
         self.apply_consent(verdict);
-        if self.config.companion.is_some() {
+        if self.config.companion().is_some() {
             self.collect(verdict, &event, own_id);
         }
         verdict.event = Some(event);

@@ -57,7 +57,7 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
 
 /// An argument of a method that throws when it cannot be read (one function for the three
 /// such methods).
-fn read_argument(value: &JsValue, path: &str) -> Result<Value, JsError> {
+pub(super) fn read_argument(value: &JsValue, path: &str) -> Result<Value, JsError> {
     read(value, path).map_err(|p| JsError::new(&p.message))
 }
 
@@ -296,6 +296,14 @@ pub struct BookingAnalytics {
     listener: RefCell<Option<Listener>>,
 }
 
+#[cfg(feature = "companion")]
+impl BookingAnalytics {
+    /// The outbox and its delivery, when there is one (for `setUserData`, src/web/user_data.rs).
+    pub(super) fn delivery(&self) -> Option<&Delivery> {
+        self.engine.delivery.as_deref()
+    }
+}
+
 #[wasm_bindgen]
 impl BookingAnalytics {
     /// Checks the options and creates the instance. Throws an `Error` naming the option for a
@@ -328,9 +336,9 @@ impl BookingAnalytics {
             report_failure(gtag(&default));
             report_failure(fbq_consent(consent.meta_granted()));
         }
-        let delivery = if checked.config.companion.is_some() || checked.config.meta.is_some() {
+        let delivery = if checked.config.companion().is_some() || checked.config.meta.is_some() {
             Some(Delivery::new(
-                checked.config.companion.clone(),
+                checked.config.companion().cloned(),
                 checked.debug,
             ))
         } else {
@@ -414,35 +422,6 @@ impl BookingAnalytics {
         };
         for draft in &drafts {
             self.engine.queue_draft(draft, released_ga4);
-        }
-        Ok(())
-    }
-
-    /// Advanced matching for the server-side copy: the visitor's e-mail and/or phone,
-    /// normalised (trimmed, lower-cased; the phone as digits only) and hashed with SHA-256
-    /// here, in the page; only the hashes go, as `user_data` of later companion copies (never
-    /// to GA4 or gtag), and only while `ad_user_data` is granted (or consent is not managed).
-    /// `null` / `undefined` clears a value. Throws an `Error` naming a value that is not a
-    /// string.
-    #[wasm_bindgen(js_name = setUserData)]
-    pub fn set_user_data(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "UserData")] data: JsValue,
-    ) -> Result<(), JsError> {
-        let value = read_argument(&data, "userData")?;
-        let field = |key: &str| match value.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(_) => {
-                let mut message = String::from("setUserData.");
-                message.push_str(key);
-                message.push_str(": expected a string");
-                Err(JsError::new(&message))
-            }
-        };
-        let hashed = crate::hash::user_data(field("email")?, field("phone")?);
-        if let Some(delivery) = &self.engine.delivery {
-            delivery.set_user_data(hashed);
         }
         Ok(())
     }

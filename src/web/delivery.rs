@@ -54,6 +54,16 @@ struct State {
     awaiting_tag: Vec<String>,
 }
 
+impl State {
+    /// The companion; always `None` in a build without the `companion` feature, so that the
+    /// compiler leaves out the paths that send to it (see `Config::companion`).
+    fn companion(&self) -> Option<&Companion> {
+        self.companion
+            .as_ref()
+            .filter(|_| cfg!(feature = "companion"))
+    }
+}
+
 /// The outbox and what delivers it.
 pub struct Delivery {
     state: RefCell<State>,
@@ -114,7 +124,7 @@ impl Delivery {
     pub fn watch_exit(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = false;
-            if state.companion.is_some() && state.exit_off.is_null_or_undefined() {
+            if state.companion().is_some() && state.exit_off.is_null_or_undefined() {
                 state.exit_off = js::on_exit(self.on_exit.as_ref());
             }
         }
@@ -136,10 +146,11 @@ impl Delivery {
     pub fn has_companion(&self) -> bool {
         self.state
             .try_borrow()
-            .is_ok_and(|state| state.companion.is_some())
+            .is_ok_and(|state| state.companion().is_some())
     }
 
     /// Sets the hashed identifiers added to later companion copies.
+    #[cfg(feature = "companion")]
     pub fn set_user_data(&self, user_data: UserData) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.user_data = Some(user_data);
@@ -291,7 +302,13 @@ impl Delivery {
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
             let mut requested = false;
-            if let Some(companion) = &state.companion {
+            // `State::companion` by hand: the method would borrow all of `state`, and
+            // `in_flight` is set below.
+            let companion = state
+                .companion
+                .as_ref()
+                .filter(|_| cfg!(feature = "companion"));
+            if let Some(companion) = companion {
                 if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
                     state.in_flight = ids;
                     // Sent under the borrow: `send` never throws and answers later, never at once.
@@ -313,6 +330,10 @@ impl Delivery {
 
     /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
     fn answer(&self, text: JsValue) {
+        // Only a companion request is answered (this leaves the rest out of the default build).
+        if !cfg!(feature = "companion") {
+            return;
+        }
         let text = text.as_string().unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
@@ -384,7 +405,7 @@ impl Delivery {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return;
         };
-        let Some(companion) = state.companion.clone() else {
+        let Some(companion) = state.companion().cloned() else {
             return;
         };
         let mut entries = state.outbox.entries(js::date_now());

@@ -9,6 +9,7 @@ mod js;
 mod listener;
 mod storage;
 mod types;
+mod user_data;
 
 pub use analytics::BookingAnalytics;
 

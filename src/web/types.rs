@@ -47,30 +47,8 @@ export interface BookingAnalyticsOptions {
    * `analytics_storage`, Meta `ad_storage`.
    */
   consent?: ConsentOptions;
-  /**
-   * The server-side copy: accepted, consented events go to the companion's `/api/collect`
-   * (batched, retried, beaconed on page exit), which delivers them to the Meta Conversions API
-   * and, for events gtag.js did not process, to the GA4 Measurement Protocol.
-   */
-  companion?: CompanionOptions;
   /** Called with every verdict: `track` calls and window messages, ignored ones included. */
   onVerdict?: (verdict: Verdict) => void;
-}
-
-/** The `companion` option (see companion/README.md, "Sites"). */
-export interface CompanionOptions {
-  /** The absolute http(s) URL of the companion's `/api/collect`, without query or fragment. */
-  url: string;
-  /** The site's ID on the companion. */
-  site: string;
-  /** The site's public key (not a secret: the companion also checks the page's origin). */
-  key: string;
-}
-
-/** `setUserData()`: hashed (SHA-256) in the page; only the hashes go, to the companion only. */
-export interface UserData {
-  email?: string | null;
-  phone?: string | null;
 }
 
 /** A Consent Mode v2 signal's value. */
@@ -137,8 +115,9 @@ export interface Verdict {
   /** What was changed or failed without rejecting it (PII removed, a value cut, fbq missing). */
   warnings: Problem[];
   /**
-   * The server-side copy: `"queued"` in the outbox for the companion, `"waiting"` in memory for
-   * the visitor's consent, or `null` (no companion, not accepted, or consent denied).
+   * The server-side copy (`altegio-analytics/companion` builds): `"queued"` in the outbox for
+   * the companion, `"waiting"` in memory for the visitor's consent, or `null` (no companion,
+   * not accepted, or consent denied).
    */
   companion: "queued" | "waiting" | null;
 }
@@ -170,5 +149,35 @@ export interface Identity {
   fbp: string | null;
   /** Meta's `_fbc`: the cookie, or minted from the URL's `fbclid`. */
   fbc: string | null;
+}
+"#;
+
+/// The `companion` build's additions (interfaces merge with the ones above).
+#[cfg(feature = "companion")]
+#[wasm_bindgen(typescript_custom_section)]
+const COMPANION_TYPES: &'static str = r#"
+export interface BookingAnalyticsOptions {
+  /**
+   * The server-side copy: accepted, consented events go to the companion's `/api/collect`
+   * (batched, retried, beaconed on page exit), which delivers them to the Meta Conversions API
+   * and, for events gtag.js did not process, to the GA4 Measurement Protocol.
+   */
+  companion?: CompanionOptions;
+}
+
+/** The `companion` option (see companion/README.md, "Sites"). */
+export interface CompanionOptions {
+  /** The absolute http(s) URL of the companion's `/api/collect`, without query or fragment. */
+  url: string;
+  /** The site's ID on the companion. */
+  site: string;
+  /** The site's public key (not a secret: the companion also checks the page's origin). */
+  key: string;
+}
+
+/** `setUserData()`: hashed (SHA-256) in the page; only the hashes go, to the companion only. */
+export interface UserData {
+  email?: string | null;
+  phone?: string | null;
 }
 "#;

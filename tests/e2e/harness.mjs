@@ -6,7 +6,7 @@
 // - the booking-widget stand-in (www/widget/) on a second origin;
 // - a third origin serving tests/e2e/fixtures/ (a forger, a stand-in for Altegio's app page).
 //
-// Assumes `npm run build` ran (pkg/web, pkg/register); runs `cargo build` for the companion
+// Assumes `npm run build` ran (pkg/web, pkg/companion, pkg/register); runs `cargo build` for the companion
 // binaries (a no-op when up to date) unless ALTEGIO_E2E_BIN_DIR names prebuilt ones.
 import { execFileSync, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
@@ -190,7 +190,7 @@ export const COLLECT_SITE = { id: "e2e-site", key: "e2e-public-key-0123456789" }
  * Returns the origins, the stand-in's recorded requests, and `stop()`.
  */
 export async function startDemo({ frameAncestors = [], collect = false } = {}) {
-  for (const dir of ["web", "register"]) {
+  for (const dir of ["web", "companion", "register"]) {
     if (!existsSync(join(root, "pkg", dir, "altegio_analytics.js"))) {
       throw new Error(`pkg/${dir} is missing: run \`npm run build\` first`);
     }

@@ -87,9 +87,10 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+// pkg/companion and pkg/companion-bundler add the server-side copy (`altegio-analytics/companion`);
 // pkg/register is the registration page's build (`connectLocations()`), shipped since the
 // `connect` feature; it is not what partner sites load.
-const BUILDS = ["web", "bundler", "register"];
+const BUILDS = ["web", "bundler", "companion", "companion-bundler", "register"];
 
 test("the tarball holds only package.json, README.md and the builds under pkg/", () => {
   const files = packed.files.map((f) => f.path).sort();
@@ -105,13 +106,22 @@ test("the tarball holds only package.json, README.md and the builds under pkg/",
     "pkg/bundler/altegio_analytics_bg.js",
     "pkg/bundler/altegio_analytics.d.ts",
     "pkg/bundler/altegio_analytics_bg.wasm",
+    "pkg/companion/altegio_analytics.js",
+    "pkg/companion/altegio_analytics.d.ts",
+    "pkg/companion/altegio_analytics_bg.wasm",
+    "pkg/companion-bundler/altegio_analytics.js",
+    "pkg/companion-bundler/altegio_analytics_bg.js",
+    "pkg/companion-bundler/altegio_analytics.d.ts",
+    "pkg/companion-bundler/altegio_analytics_bg.wasm",
   ]) {
     assert.ok(files.includes(needed), `${needed} is missing from the tarball (has: ${files.join(", ")})`);
   }
   // The glue's inline JavaScript snippets ship as files for bundlers, and inside the glue
   // (one file, one request) for plain pages.
-  assert.ok(files.some((p) => p.startsWith("pkg/bundler/snippets/") && p.endsWith(".js")), "pkg/bundler/snippets/ is missing");
-  for (const build of ["web", "register"]) {
+  for (const build of ["bundler", "companion-bundler"]) {
+    assert.ok(files.some((p) => p.startsWith(`pkg/${build}/snippets/`) && p.endsWith(".js")), `pkg/${build}/snippets/ is missing`);
+  }
+  for (const build of ["web", "companion", "register"]) {
     assert.ok(!files.some((p) => p.startsWith(`pkg/${build}/snippets/`)), `pkg/${build}/snippets/ ships, but its glue should carry the snippets`);
   }
   assert.equal(packed.name, "altegio-analytics");
@@ -139,15 +149,34 @@ test("Node imports the installed package, initialises it with the wasm bytes and
     try { analytics.listen(); } catch (e) { listenError = [e instanceof Error, e.message]; }
     let optionError = null;
     try { new BookingAnalytics({ ga4: { measurementId: "UA-1" } }); } catch (e) { optionError = [e instanceof Error, e.message]; }
+    const defaultCalls = [...calls];
+    // The default build has no server-side copy: the option is refused, naming the build to use.
+    const companion = { url: "https://companion.example/api/collect", site: "salon-42", key: "0123456789abcdef" };
+    let companionError = null;
+    try { new BookingAnalytics({ companion }); } catch (e) { companionError = [e instanceof Error, e.message]; }
+    const defaultHasSetUserData = typeof BookingAnalytics.prototype.setUserData;
+    // The companion build takes it, and has setUserData.
+    const full = await import("altegio-analytics/companion");
+    const fullWasm = fileURLToPath(import.meta.resolve("altegio-analytics/companion/altegio_analytics_bg.wasm"));
+    await full.default({ module_or_path: readFileSync(fullWasm) });
+    const withCompanion = new full.BookingAnalytics({ ga4: { measurementId: ${JSON.stringify(MEASUREMENT_ID)} }, companion });
+    withCompanion.setUserData({ email: "Visitor@Example.com" });
+    const fullVerdict = withCompanion.track("widget_loaded", {});
+    withCompanion.destroy();
     console.log(JSON.stringify({
       wasm,
       ok: verdict.ok,
       forwarded: verdict.forwarded,
       problems: verdict.problems,
-      calls,
+      calls: defaultCalls,
       stats: analytics.stats(),
       listenError,
       optionError,
+      companionError,
+      defaultHasSetUserData,
+      fullWasm,
+      fullVerdict: [fullVerdict.ok, fullVerdict.companion],
+      companionBundler: fileURLToPath(import.meta.resolve("altegio-analytics/companion/bundler")),
       bundler: fileURLToPath(import.meta.resolve("altegio-analytics/bundler")),
       manifest: fileURLToPath(import.meta.resolve("altegio-analytics/package.json")),
     }));
@@ -175,6 +204,14 @@ test("Node imports the installed package, initialises it with the wasm bytes and
   });
   assert.deepEqual(out.listenError, [true, "listen() needs a browser window (there is none in this context)"]);
   assert.deepEqual(out.optionError, [true, 'ga4.measurementId: expected a GA4 measurement ID like "G-XXXXXXXXXX", got "UA-1"']);
+  assert.deepEqual(out.companionError, [
+    true,
+    'companion: this build has no server-side copy; import "altegio-analytics/companion" (or "altegio-analytics/companion/bundler") to send one',
+  ]);
+  assert.equal(out.defaultHasSetUserData, "undefined");
+  assert.equal(out.fullWasm, join(installed, "pkg", "companion", "altegio_analytics_bg.wasm"));
+  assert.deepEqual(out.fullVerdict, [true, "queued"]);
+  assert.equal(out.companionBundler, join(installed, "pkg", "companion-bundler", "altegio_analytics.js"));
   // The bundler build resolves through the package's exports (bundlers execute it, Node does not).
   assert.equal(out.bundler, join(installed, "pkg", "bundler", "altegio_analytics.js"));
   assert.ok(existsSync(out.bundler));
@@ -365,6 +402,10 @@ export async function main(bytes: Uint8Array): Promise<number> {
   analytics.track(5);
   // @ts-expect-error forwarded holds destinations only
   const wrong: "ga4"[] = ["meta" as Destination];
+  // @ts-expect-error the server-side copy is in altegio-analytics/companion
+  new BookingAnalytics({ companion: { url: "https://c.example/api/collect", site: "s", key: "0123456789abcdef" } });
+  // @ts-expect-error setUserData is in altegio-analytics/companion
+  analytics.setUserData({ email: "visitor@example.com" });
 
   return [ok, ignored, source, origin, name, eventName, eventParams, ga4Name, ga4Params, method, metaName,
     metaParams, eventId, forwarded, described, ids, wrong].length + total;
@@ -389,6 +430,28 @@ export function scoped(): number {
   );
   const scoped = compile("using.ts");
   assert.equal(scoped.status, 0, `tsc rejected \`using\`:\n${scoped.stdout}\n${scoped.stderr}`);
+
+  // The companion build types its option and setUserData (and the rest as the default build).
+  writeFileSync(
+    join(app, "companion.ts"),
+    `import init, { BookingAnalytics } from "altegio-analytics/companion";
+import type { BookingAnalyticsOptions, CompanionOptions, UserData, Verdict } from "altegio-analytics/companion";
+export async function main(): Promise<"queued" | "waiting" | null> {
+  await init();
+  const companion: CompanionOptions = { url: "https://c.example/api/collect", site: "salon-42", key: "0123456789abcdef" };
+  const options: BookingAnalyticsOptions = { meta: { pixelId: "123456789012345" }, companion };
+  const analytics = new BookingAnalytics(options);
+  const user: UserData = { email: "visitor@example.com", phone: null };
+  analytics.setUserData(user);
+  // @ts-expect-error the companion's key is a string
+  new BookingAnalytics({ companion: { url: "https://c.example/api/collect", site: "s", key: 1 } });
+  const verdict: Verdict = analytics.track("widget_loaded");
+  return verdict.companion;
+}
+`,
+  );
+  const full = compile("companion.ts");
+  assert.equal(full.status, 0, `tsc rejected companion.ts:\n${full.stdout}\n${full.stderr}`);
 
   // A deliberate wrong option type must fail to compile, naming the option.
   writeFileSync(
