@@ -155,7 +155,8 @@ fn companion(value: Option<&Value>, _: &mut Option<config::Companion>) -> Result
 }
 
 /// The error for `companion` in a build without the server-side copy.
-pub const NO_COMPANION: &str = "companion: this build has no server-side copy; import \"altegio-analytics/companion\" (or \"altegio-analytics/companion/bundler\") to send one";
+#[cfg(not(feature = "companion"))]
+const NO_COMPANION: &str = "companion: this build has no server-side copy; import \"altegio-analytics/companion\" (or \"altegio-analytics/companion/bundler\") to send one";
 
 /// Reads and checks the options object (`Null` means none were given).
 pub fn read(options: &Value) -> Result<Options, String> {
