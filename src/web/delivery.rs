@@ -460,6 +460,10 @@ fn for_companion(
     entries: &mut Vec<Entry>,
     now: Option<f64>,
 ) -> Option<f64> {
+    // Only companion entries wait for the tag (this leaves the rest out of the default build).
+    if !cfg!(feature = "companion") {
+        return None;
+    }
     let live = js::tags_live();
     let mut wake: Option<f64> = None;
     entries.retain_mut(|entry| {
