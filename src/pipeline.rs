@@ -215,6 +215,10 @@ impl Pipeline {
     /// (call after [`Pipeline::update_consent`]); those consent no longer allows are dropped.
     pub fn released_collect(&mut self) -> Vec<Draft> {
         let mut ready = Vec::new();
+        // Without a companion nothing waits here (and the default build leaves the rest out).
+        if self.config.companion().is_none() {
+            return ready;
+        }
         for mut draft in core::mem::take(&mut self.waiting_collect) {
             match self.resolve(&mut draft) {
                 Gate::Send => ready.push(draft),

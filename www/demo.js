@@ -7,7 +7,7 @@
 // fbq calls the recording shim saw while the module handled that event.
 const config = window.DEMO_CONFIG ?? {};
 // A site that runs the companion loads the build with the server-side copy
-// (`altegio-analytics/companion`); any other site, the default build (5.4 KB smaller).
+// (`altegio-analytics/companion`); any other site, the default build (5.7 KB smaller).
 const { default: init, BookingAnalytics } = await import(
   config.companion ? "/pkg/companion/altegio_analytics.js" : "/pkg/web/altegio_analytics.js"
 );
