@@ -47,6 +47,18 @@ const STUB_FETCH: &str = r#"
   };
 "#;
 
+/// Over the `fetch` stub: the first request hangs until the test calls `window.__release()`,
+/// which answers it with `response` (a JS expression); later requests go to the stub.
+fn hang_first_request(response: &str) {
+    eval(&format!(
+        "const stub = window.fetch;
+         window.__release = null;
+         window.fetch = (url, init) => window.__release === null
+           ? new Promise((resolve) => {{ window.__release = () => resolve({response}); }})
+           : stub(url, init);"
+    ));
+}
+
 fn stored() -> String {
     eval(&format!("return localStorage.getItem('{KEY}') || ''"))
         .as_string()
@@ -233,13 +245,7 @@ async fn destroy_with_a_request_in_flight_starts_no_retry_and_track_starts_again
     eval("window.__answers = [];");
     eval(STUB_FETCH);
     // The first request hangs until the test answers it (503, retry at once).
-    eval(
-        "const stub = window.fetch;
-         window.__release = null;
-         window.fetch = (url, init) => window.__release === null
-           ? new Promise((resolve) => { window.__release = () => resolve(new Response('{}', { status: 503, headers: { 'Retry-After': '0' } })); })
-           : stub(url, init);",
-    );
+    hang_first_request("new Response('{}', { status: 503, headers: { 'Retry-After': '0' } })");
     let a = analytics(&both(COMPANION));
     js("a.track('service_selected', { service_id: 1 })", &a);
     wait_for("window.__release !== null", &a).await;
@@ -296,13 +302,7 @@ async fn an_instance_freed_with_a_request_in_flight_lets_go_of_the_lock() {
     eval("window.__answers = [];");
     eval(STUB_FETCH);
     // The first request hangs until the test answers it (202).
-    eval(
-        "const stub = window.fetch;
-         window.__release = null;
-         window.fetch = (url, init) => window.__release === null
-           ? new Promise((resolve) => { window.__release = () => resolve(new Response('{}', { status: 202 })); })
-           : stub(url, init);",
-    );
+    hang_first_request("new Response('{}', { status: 202 })");
     let errors = page_errors();
     let a = analytics(&both(COMPANION));
     js("a.track('service_selected', { service_id: 1 })", &a);
