@@ -11,6 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkShipped, minifyNames } from "./minify-names.mjs";
+import { snip } from "./snip.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -38,8 +39,11 @@ const features = [
 function bindgen(input, target, dir) {
   const out = join(root, "pkg", dir);
   rmSync(out, { recursive: true, force: true });
-  run("wasm-bindgen", ["--target", target, "--out-dir", out, input]);
+  // --keep-debug: the function names, which scripts/snip.mjs goes by (wasm-opt drops them).
+  run("wasm-bindgen", ["--target", target, "--keep-debug", "--out-dir", out, input]);
   const bg = join(out, "altegio_analytics_bg.wasm");
+  // Rust's out-of-memory message and the formatting only it used become traps (-0.4 KB gzip).
+  snip(bg);
   // The producers and target-features sections only serve tools: strip them.
   // --low-memory-unused: Rust's linker puts the 1 MB stack first (it grows down towards 0) and
   // the data above it, so the lowest kilobyte is touched only by a stack already overflowing;
