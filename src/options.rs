@@ -3,7 +3,7 @@
 
 use crate::config::{self, Config, Destination, IdRule, Override};
 use crate::consent::Consent;
-use crate::origin::{self, Allowlist};
+use crate::origin::Allowlist;
 use crate::prelude::*;
 use crate::text::concat;
 use crate::value::Value;
@@ -120,22 +120,11 @@ fn destination(
 /// `widgetOrigins`: an array of origin patterns, into `out` (which keeps the widget's default
 /// when the option is absent or null: `None`).
 fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
-    let items = match value {
-        None => return Ok(()),
-        Some(Value::Array(items)) => items,
+    match value {
+        None => {}
+        Some(Value::Array(items)) => *out = Allowlist::from_items(items)?,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
-    };
-    let mut patterns = Vec::new();
-    // A counted loop, not `enumerate`: less code.
-    let mut i = 0;
-    while let Some(item) = items.get(i) {
-        match item {
-            Value::String(pattern) => patterns.push(pattern.as_str()),
-            _ => return Err(origin::item_error(i, "expected a string")),
-        }
-        i += 1;
     }
-    *out = Allowlist::parse_all(&patterns)?;
     Ok(())
 }
 

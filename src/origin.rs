@@ -3,6 +3,7 @@
 use crate::prelude::*;
 
 use crate::text::{concat, has_byte, quoted, split_once_byte};
+use crate::value::Value;
 
 /// The widget's hosts when the options name none: https subdomains of Altegio and YCLIENTS.
 pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.yclients.com"];
@@ -142,15 +143,6 @@ impl OriginPattern {
     }
 }
 
-/// `widgetOrigins[<i>]: <why>`: the message for a bad item of the option.
-pub fn item_error(i: usize, why: &str) -> String {
-    let mut message = String::from("widgetOrigins[");
-    crate::text::push_u64(&mut message, i as u64);
-    message.push_str("]: ");
-    message.push_str(why);
-    message
-}
-
 /// The allowlist: a message is accepted when any pattern matches its origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allowlist(Vec<OriginPattern>);
@@ -158,32 +150,63 @@ pub struct Allowlist(Vec<OriginPattern>);
 impl Allowlist {
     /// The allowlist from patterns; the error names the index of the bad one.
     pub fn parse<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<Allowlist, String> {
-        Allowlist::parse_all(&patterns.into_iter().collect::<Vec<_>>())
+        let mut items = Vec::new();
+        for pattern in patterns {
+            items.push(Value::String(pattern.to_string()));
+        }
+        Allowlist::from_items(&items)
     }
 
-    /// `parse` for a slice: the one instance in the wasm (the generic `parse` is for callers
-    /// with other collections).
-    pub fn parse_all(patterns: &[&str]) -> Result<Allowlist, String> {
-        if patterns.is_empty() {
+    /// The allowlist from the items of the `widgetOrigins` option (origin pattern strings);
+    /// the error names the index of the bad one. (It reads the option's values directly:
+    /// gathering them into a slice of `&str` first cost more code.)
+    pub fn from_items(items: &[Value]) -> Result<Allowlist, String> {
+        if items.is_empty() {
             return Err("widgetOrigins: must name at least one origin".to_string());
         }
         let mut list = Vec::new();
         // A counted loop, not `enumerate`: less code.
         let mut i = 0;
-        while let Some(pattern) = patterns.get(i) {
-            // The message in one piece (not `OriginPattern::parse`'s, prefixed): less code.
-            match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
-                Ok(parsed) => list.push(parsed),
-                Err(why) => return Err(item_error(i, &(quoted(pattern) + ": " + why))),
+        while let Some(item) = items.get(i) {
+            // `widgetOrigins[<i>]: <why>`, built on one path for both kinds of bad item.
+            let mut message = String::from("widgetOrigins[");
+            crate::text::push_u64(&mut message, i as u64);
+            message.push_str("]: ");
+            match item {
+                Value::String(pattern) => {
+                    match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
+                        Ok(parsed) => {
+                            list.push(parsed);
+                            i += 1;
+                            continue;
+                        }
+                        Err(why) => {
+                            message.push_str(&quoted(pattern));
+                            message.push_str(": ");
+                            message.push_str(why);
+                        }
+                    }
+                }
+                _ => message.push_str("expected a string"),
             }
-            i += 1;
+            return Err(message);
         }
         Ok(Allowlist(list))
     }
 
-    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`, which all parse).
+    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`), built directly rather than parsed:
+    /// then the parser is only on the path of the `widgetOrigins` option.
+    #[allow(clippy::vec_init_then_push)]
     pub fn widget_default() -> Allowlist {
-        Allowlist::parse_all(DEFAULT_WIDGET_ORIGINS).unwrap_or(Allowlist(Vec::new()))
+        let subdomains = |domain: &str| OriginPattern::Subdomains {
+            domain: domain.to_string(),
+            port: None,
+        };
+        // Two pushes, not `vec![…]`: that one's boxed array costs more code.
+        let mut list = Vec::new();
+        list.push(subdomains("alteg.io"));
+        list.push(subdomains("yclients.com"));
+        Allowlist(list)
     }
 
     /// Whether a message from `origin` is let in.
@@ -199,6 +222,10 @@ mod tests {
     #[test]
     fn the_default_lets_in_the_widget_hosts_only() {
         let list = Allowlist::widget_default();
+        assert_eq!(
+            Allowlist::parse(DEFAULT_WIDGET_ORIGINS.iter().copied()),
+            Ok(list.clone())
+        );
         assert!(list.allows("https://n123.alteg.io"));
         assert!(list.allows("https://b1.a.alteg.io"));
         assert!(list.allows("https://w5.yclients.com"));
