@@ -61,17 +61,48 @@ fn flag(options: &Value, name: &str, out: &mut bool) -> Result<(), String> {
     }
 }
 
-/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}` (`known`: those two
-/// keys, space-separated), into `out`.
-/// (Written in place rather than returned: moving the results costs more code than this.)
+/// What differs between the two destination options.
+struct DestinationOption {
+    /// `ga4` or `meta`.
+    name: &'static str,
+    /// The key of the ID.
+    id_key: &'static str,
+    /// The ID key and `events`, space-separated.
+    known: &'static str,
+    /// What the ID looks like.
+    id_rule: IdRule,
+}
+
+/// The `ga4` option.
+const GA4: DestinationOption = DestinationOption {
+    name: "ga4",
+    id_key: "measurementId",
+    known: "measurementId events",
+    id_rule: config::MEASUREMENT_ID,
+};
+
+/// The `meta` option.
+const META: DestinationOption = DestinationOption {
+    name: "meta",
+    id_key: "pixelId",
+    known: "pixelId events",
+    id_rule: config::PIXEL_ID,
+};
+
+/// `ga4` or `meta`: `{<id_key>: string, events?: {name: string | false}}`, into `out`.
+/// (Written in place rather than returned: moving the results costs more code than this.
+/// The differences come as one constant: fewer arguments at both calls.)
 fn destination(
     options: &Value,
-    name: &str,
-    id_key: &str,
-    known: &str,
-    id_rule: &IdRule,
+    option: &DestinationOption,
     out: &mut Option<Destination>,
 ) -> Result<(), String> {
+    let DestinationOption {
+        name,
+        id_key,
+        known,
+        ref id_rule,
+    } = *option;
     let Some(value) = given(options, name) else {
         return Ok(());
     };
@@ -93,25 +124,22 @@ fn destination(
             return Err(concat(&[name, ".events: expected an object"]));
         };
         for (event, route) in routes {
-            let problem;
             let why = match route {
                 Value::String(to) => match config::rename_problem(name, to) {
                     None => {
                         events.push((event.clone(), Override::Rename(to.clone())));
                         continue;
                     }
-                    Some(why) => {
-                        problem = why;
-                        problem.as_str()
-                    }
+                    Some(why) => why,
                 },
                 Value::Bool(false) => {
                     events.push((event.clone(), Override::Off));
                     continue;
                 }
-                _ => "expected a new event name or false",
+                // An owned message like `rename_problem`'s: then one path builds the error.
+                _ => "expected a new event name or false".to_string(),
             };
-            return Err(concat(&[name, ".events.", event, ": ", why]));
+            return Err(concat(&[name, ".events.", event, ": ", &why]));
         }
     }
     Ok(())
@@ -158,22 +186,8 @@ pub fn read(options: &Value) -> Result<Options, String> {
     }
     only_known(options, "options", KNOWN)?;
     let config = &mut checked.config;
-    destination(
-        options,
-        "ga4",
-        "measurementId",
-        "measurementId events",
-        &config::MEASUREMENT_ID,
-        &mut config.ga4,
-    )?;
-    destination(
-        options,
-        "meta",
-        "pixelId",
-        "pixelId events",
-        &config::PIXEL_ID,
-        &mut config.meta,
-    )?;
+    destination(options, &GA4, &mut config.ga4)?;
+    destination(options, &META, &mut config.meta)?;
     origins(given(options, "widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
     if let Some(consent) = given(options, "consent") {
