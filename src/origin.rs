@@ -13,20 +13,18 @@ pub const DEFAULT_WIDGET_ORIGINS: &[&str] = &["https://*.alteg.io", "https://*.y
 pub enum OriginPattern {
     /// Exactly this origin (`scheme://host[:port]`, lower-case).
     Exact(String),
-    /// Any https origin whose host is a subdomain of `domain` (port must equal `port`).
-    Subdomains {
-        /// The parent domain, lower-case, without the leading dot.
-        domain: String,
-        /// The explicit port, if the pattern has one.
-        port: Option<String>,
-    },
+    /// Any https origin whose host is a subdomain of the domain: the pattern after
+    /// `https://*`, i.e. `.domain` and the port if the pattern has one (`.alteg.io`,
+    /// `.example.test:8443`), lower-case. (The suffix as one string, not domain and port
+    /// apart: less code to build, compare and drop.)
+    Subdomains(String),
 }
 
-/// The parts of `scheme://host[:port]`; `None` when it is not such a string.
+/// The scheme and host of `scheme://host[:port]` (the port is checked, not kept: the
+/// patterns compare it as part of a suffix); `None` when it is not such a string.
 struct Parts<'a> {
     scheme: &'a str,
     host: &'a str,
-    port: Option<&'a str>,
 }
 
 fn split_origin(origin: &str) -> Option<Parts<'_>> {
@@ -77,7 +75,7 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
             return None;
         }
     }
-    (!host.is_empty()).then_some(Parts { scheme, host, port })
+    (!host.is_empty()).then_some(Parts { scheme, host })
 }
 
 /// Parses one lower-case pattern; the error is the rule it breaks.
@@ -103,10 +101,10 @@ fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
                     "a wildcard must be \"*.\" followed by a domain with at least two labels",
                 );
             }
-            Ok(OriginPattern::Subdomains {
-                domain: domain.to_string(),
-                port: parts.port.map(str::to_string),
-            })
+            // `lower` is `https://*.domain[:port]`: the suffix is what follows `https://*`.
+            Ok(OriginPattern::Subdomains(
+                lower.get(WILDCARD_PREFIX.len()..).unwrap_or("").to_string(),
+            ))
         }
         None if has_byte(parts.host, b'*') => {
             Err("a wildcard may only stand at the start, as \"https://*.domain\"")
@@ -114,6 +112,9 @@ fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
         None => Ok(OriginPattern::Exact(lower)),
     }
 }
+
+/// What a wildcard pattern starts with, up to the suffix it keeps.
+const WILDCARD_PREFIX: &str = "https://*";
 
 impl OriginPattern {
     /// Parses one pattern; the error says what is wrong with it.
@@ -126,18 +127,16 @@ impl OriginPattern {
     pub fn matches(&self, origin: &str) -> bool {
         match self {
             OriginPattern::Exact(exact) => exact == origin,
-            OriginPattern::Subdomains { domain, port } => {
-                let Some(parts) = split_origin(origin) else {
-                    return false;
-                };
-                let Some(sub) = parts.host.strip_suffix(domain.as_str()) else {
-                    return false;
-                };
-                parts.scheme == "https"
-                    && sub.len() > 1
-                    && sub.ends_with('.')
-                    && !has_byte(parts.host, b'*')
-                    && parts.port == port.as_deref()
+            OriginPattern::Subdomains(suffix) => {
+                // `https://<sub><suffix>` with a non-empty `sub` without `*` (the suffix has
+                // none): the host is a subdomain and the port is the pattern's (the suffix ends
+                // with the port when it has one, with the host when not). `split_origin`
+                // refuses what is not an origin.
+                let sub = origin
+                    .strip_prefix("https://")
+                    .and_then(|rest| rest.strip_suffix(suffix.as_str()));
+                matches!(sub, Some(sub) if !sub.is_empty() && !has_byte(sub, b'*'))
+                    && split_origin(origin).is_some()
             }
         }
     }
@@ -198,14 +197,11 @@ impl Allowlist {
     /// then the parser is only on the path of the `widgetOrigins` option.
     #[allow(clippy::vec_init_then_push)]
     pub fn widget_default() -> Allowlist {
-        let subdomains = |domain: &str| OriginPattern::Subdomains {
-            domain: domain.to_string(),
-            port: None,
-        };
+        let subdomains = |suffix: &str| OriginPattern::Subdomains(suffix.to_string());
         // Two pushes, not `vec![…]`: that one's boxed array costs more code.
         let mut list = Vec::new();
-        list.push(subdomains("alteg.io"));
-        list.push(subdomains("yclients.com"));
+        list.push(subdomains(".alteg.io"));
+        list.push(subdomains(".yclients.com"));
         Allowlist(list)
     }
 
@@ -282,17 +278,11 @@ mod tests {
 
     #[test]
     fn origins_split_into_scheme_host_and_port() {
-        let split = |s| split_origin(s).map(|p| (p.scheme, p.host, p.port));
-        assert_eq!(split("http://[::1]"), Some(("http", "[::1]", None)));
-        assert_eq!(
-            split("http://[::1]:80"),
-            Some(("http", "[::1]", Some("80")))
-        );
-        assert_eq!(split("http://a:b:80"), Some(("http", "a:b", Some("80"))));
-        assert_eq!(
-            split("https://*.a.io:8443"),
-            Some(("https", "*.a.io", Some("8443")))
-        );
+        let split = |s| split_origin(s).map(|p| (p.scheme, p.host));
+        assert_eq!(split("http://[::1]"), Some(("http", "[::1]")));
+        assert_eq!(split("http://[::1]:80"), Some(("http", "[::1]")));
+        assert_eq!(split("http://a:b:80"), Some(("http", "a:b")));
+        assert_eq!(split("https://*.a.io:8443"), Some(("https", "*.a.io")));
         for bad in [
             "http://[::1]x",
             "http://[::1]:80:90",
@@ -319,5 +309,75 @@ mod tests {
         let list = Allowlist::parse(["https://*.example.test:8443"]).expect("valid");
         assert!(list.allows("https://a.example.test:8443"));
         assert!(!list.allows("https://a.example.test"));
+    }
+
+    /// Wildcard matching as it was when the domain and the port were kept apart: the host
+    /// ends with `.domain` after a non-empty subdomain, and the ports are equal.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn matches_by_domain_and_port(pattern: &str, origin: &str) -> bool {
+        let pattern = pattern.to_ascii_lowercase();
+        let port_of = |origin: &str, host: &str| {
+            let rest = origin.split_once("//").expect("split_origin checked it").1;
+            rest.get(host.len() + 1..).map(str::to_string)
+        };
+        let p = split_origin(&pattern).expect("a valid pattern");
+        let domain = p.host.strip_prefix("*.").expect("a wildcard");
+        let port = port_of(&pattern, p.host);
+        let Some(o) = split_origin(origin) else {
+            return false;
+        };
+        let Some(sub) = o.host.strip_suffix(domain) else {
+            return false;
+        };
+        o.scheme == "https"
+            && sub.len() > 1
+            && sub.ends_with('.')
+            && !o.host.contains('*')
+            && port_of(origin, o.host) == port
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(50000))]
+            #[test]
+            fn the_suffix_matches_as_domain_and_port_did(
+                tail in "\\.[ab.:\\]1]{1,7}",
+                https in any::<bool>(),
+                sub in "[ab.:*\\[\\]1]{0,4}",
+                other in proptest::option::of("[ab.:*\\[\\]1]{0,6}"),
+            ) {
+                // The origin ends with the pattern's tail half of the time: matches happen.
+                let pattern = format!("https://*{tail}");
+                let scheme = if https { "https" } else { "http" };
+                let origin = format!("{scheme}://{sub}{}", other.as_deref().unwrap_or(&tail));
+                if let Ok(parsed) = OriginPattern::parse(&pattern) {
+                    prop_assert_eq!(
+                        parsed.matches(&origin),
+                        matches_by_domain_and_port(&pattern, &origin),
+                        "{} {}", pattern, origin
+                    );
+                }
+            }
+        }
+
+        #[test]
+        fn the_generated_cases_include_matches() {
+            for (pattern, origin) in [
+                ("https://*.a.b:1", "https://a.a.b:1"),
+                ("https://*.a:b.a:1", "https://[.a:b.a:1"),
+                ("https://*.a.b]:1", "https://[b.a.b]:1"),
+            ] {
+                let parsed = OriginPattern::parse(pattern).expect(pattern);
+                assert_eq!(
+                    parsed.matches(origin),
+                    matches_by_domain_and_port(pattern, origin),
+                    "{pattern} {origin}"
+                );
+            }
+        }
     }
 }
