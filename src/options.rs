@@ -12,8 +12,9 @@ use crate::value::Value;
 /// one loop: less code than a slice of names).
 pub const KNOWN: &str = "ga4 meta widgetOrigins strict debug consent companion onVerdict";
 
-/// The checked options (`onVerdict` is a function and is read by the browser side).
-#[derive(Debug, PartialEq)]
+/// The checked options (`onVerdict` is a function and is read by the browser side); the
+/// default is what no options give.
+#[derive(Debug, Default, PartialEq)]
 pub struct Options {
     /// What the pipeline needs.
     pub config: Config,
@@ -175,14 +176,12 @@ fn companion(value: Option<&Value>, _: &mut Option<config::Companion>) -> Result
 #[cfg(not(feature = "companion"))]
 const NO_COMPANION: &str = "companion: this build has no server-side copy; import \"altegio-analytics/companion\" (or \"altegio-analytics/companion/bundler\") to send one";
 
-/// Reads and checks the options object (`Null` means none were given).
-pub fn read(options: &Value) -> Result<Options, String> {
-    let mut checked = Options {
-        config: Config::default(),
-        debug: false,
-    };
+/// Reads and checks the options object (`Null` means none were given) onto `checked`, which
+/// starts as `Options::default()`. (Filled in place rather than returned: moving the result
+/// through `Result` costs more code.)
+pub fn read(options: &Value, checked: &mut Options) -> Result<(), String> {
     if matches!(options, Value::Null) {
-        return Ok(checked);
+        return Ok(());
     }
     only_known(options, "options", KNOWN)?;
     let config = &mut checked.config;
@@ -194,8 +193,7 @@ pub fn read(options: &Value) -> Result<Options, String> {
         config.consent = Some(Consent::from_option(consent)?);
     }
     companion(given(options, "companion"), &mut config.companion)?;
-    flag(options, "debug", &mut checked.debug)?;
-    Ok(checked)
+    flag(options, "debug", &mut checked.debug)
 }
 
 #[cfg(test)]
@@ -204,7 +202,12 @@ mod tests {
     use crate::json::parse;
 
     fn read_json(text: &str) -> Result<Options, String> {
-        read(&parse(text, "options").expect("valid JSON"))
+        read_value(&parse(text, "options").expect("valid JSON"))
+    }
+
+    fn read_value(options: &Value) -> Result<Options, String> {
+        let mut checked = Options::default();
+        read(options, &mut checked).map(|()| checked)
     }
 
     #[test]
@@ -223,7 +226,7 @@ mod tests {
         );
         assert_eq!(ga4.events[1], ("widget_loaded".into(), Override::Off));
         assert!(options.config.origins.allows("http://127.0.0.1:8080"));
-        assert_eq!(read(&Value::Null).map(|o| o.config), Ok(Config::default()));
+        assert_eq!(read_value(&Value::Null), Ok(Options::default()));
         let with_companion = read_json(
             r#"{"companion":{"url":"http://127.0.0.1:8080/api/collect","site":"salon-42","key":"0123456789abcdef"}}"#,
         )

@@ -314,11 +314,10 @@ impl BookingAnalytics {
         #[wasm_bindgen(unchecked_optional_param_type = "BookingAnalyticsOptions")] options: JsValue,
     ) -> Result<BookingAnalytics, JsError> {
         let value = read_argument(&options, "options")?;
-        // A match, not `map_err(..)?`: the options are not copied into a second `Result`.
-        let checked = match options::read(&value) {
-            Ok(checked) => checked,
-            Err(why) => return Err(JsError::new(&why)),
-        };
+        let mut checked = options::Options::default();
+        if let Err(why) = options::read(&value, &mut checked) {
+            return Err(JsError::new(&why));
+        }
         let on_verdict = js::get(&options, "onVerdict");
         let on_verdict = if on_verdict.is_function() {
             Some(on_verdict.unchecked_into::<Function>())
