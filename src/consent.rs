@@ -95,14 +95,23 @@ impl Consent {
     /// Reads the `consent` option: `{mode?: "basic" | "advanced", default?: {signal: ...}}`.
     /// Signals the default does not name are denied.
     pub fn from_option(value: &Value) -> Result<Consent, String> {
+        let mut consent = None;
+        Consent::read_option(value, &mut consent)?;
+        // `read_option` fills it whenever it succeeds.
+        consent.ok_or_else(String::new)
+    }
+
+    /// `from_option`, into `out` (filled in place: moving the result through `Result` cost
+    /// more code in the constructor).
+    pub fn read_option(value: &Value, out: &mut Option<Consent>) -> Result<(), String> {
         let Value::Object(entries) = value else {
             return Err("consent: expected an object {mode, default}".to_string());
         };
-        let mut consent = Consent {
+        let consent = out.insert(Consent {
             mode: Mode::Basic,
             granted: [false; 4],
             decided: false,
-        };
+        });
         for (key, v) in entries {
             let why = match (key.as_str(), v.as_str()) {
                 ("mode", Some("basic")) => {
@@ -122,7 +131,7 @@ impl Consent {
             };
             return Err(concat(&["consent.", key, why]));
         }
-        Ok(consent)
+        Ok(())
     }
 
     /// The state before any consent management: everything granted and decided.

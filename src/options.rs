@@ -190,7 +190,7 @@ pub fn read(options: &Value, checked: &mut Options) -> Result<(), String> {
     origins(given(options, "widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
     if let Some(consent) = given(options, "consent") {
-        config.consent = Some(Consent::from_option(consent)?);
+        Consent::read_option(consent, &mut config.consent)?;
     }
     companion(given(options, "companion"), &mut config.companion)?;
     flag(options, "debug", &mut checked.debug)
