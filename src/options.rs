@@ -151,7 +151,7 @@ fn destination(
 fn origins(value: Option<&Value>, out: &mut Allowlist) -> Result<(), String> {
     match value {
         None => {}
-        Some(Value::Array(items)) => *out = Allowlist::from_items(items)?,
+        Some(Value::Array(items)) => Allowlist::read_items(items, out)?,
         Some(_) => return Err("widgetOrigins: expected an array of origin strings".to_string()),
     }
     Ok(())

@@ -68,8 +68,9 @@ fn split_origin(origin: &str) -> Option<Parts<'_>> {
     (ok && !host.is_empty()).then_some(Parts { scheme, host })
 }
 
-/// Parses one lower-case pattern; the error is the rule it breaks.
-fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
+/// Parses one lower-case pattern onto the end of `out`; the error is the rule it breaks.
+/// (Pushed in place rather than returned: less code.)
+fn parse_lower(lower: String, out: &mut Vec<OriginPattern>) -> Result<(), &'static str> {
     let Some(parts) = split_origin(&lower) else {
         return Err("expected an origin like \"https://book.example.com\" or \"https://*.alteg.io\" (scheme and host, no path)");
     };
@@ -92,14 +93,18 @@ fn parse_lower(lower: String) -> Result<OriginPattern, &'static str> {
                 );
             }
             // `lower` is `https://*.domain[:port]`: the suffix is what follows `https://*`.
-            Ok(OriginPattern::Subdomains(
+            out.push(OriginPattern::Subdomains(
                 lower.get(WILDCARD_PREFIX.len()..).unwrap_or("").to_string(),
-            ))
+            ));
+            Ok(())
         }
         None if has_byte(parts.host, b'*') => {
             Err("a wildcard may only stand at the start, as \"https://*.domain\"")
         }
-        None => Ok(OriginPattern::Exact(lower)),
+        None => {
+            out.push(OriginPattern::Exact(lower));
+            Ok(())
+        }
     }
 }
 
@@ -109,8 +114,12 @@ const WILDCARD_PREFIX: &str = "https://*";
 impl OriginPattern {
     /// Parses one pattern; the error says what is wrong with it.
     pub fn parse(pattern: &str) -> Result<OriginPattern, String> {
-        parse_lower(crate::text::trim(pattern).to_ascii_lowercase())
-            .map_err(|why| concat(&[quoted(pattern).as_str(), ": ", why]))
+        let mut parsed = Vec::new();
+        match parse_lower(crate::text::trim(pattern).to_ascii_lowercase(), &mut parsed) {
+            // `parse_lower` pushes the pattern whenever it succeeds.
+            Ok(()) => parsed.pop().ok_or_else(String::new),
+            Err(why) => Err(concat(&[quoted(pattern).as_str(), ": ", why])),
+        }
     }
 
     /// Whether `origin` (as the browser reports it in `MessageEvent.origin`) matches.
@@ -143,17 +152,20 @@ impl Allowlist {
         for pattern in patterns {
             items.push(Value::String(pattern.to_string()));
         }
-        Allowlist::from_items(&items)
+        let mut list = Allowlist(Vec::new());
+        Allowlist::read_items(&items, &mut list).map(|()| list)
     }
 
-    /// The allowlist from the items of the `widgetOrigins` option (origin pattern strings);
-    /// the error names the index of the bad one. (It reads the option's values directly:
-    /// gathering them into a slice of `&str` first cost more code.)
-    pub fn from_items(items: &[Value]) -> Result<Allowlist, String> {
+    /// The allowlist from the items of the `widgetOrigins` option (origin pattern strings),
+    /// replacing what `out` holds; the error names the index of the bad one. (It reads the
+    /// option's values directly, and fills `out` in place: gathering the patterns into a
+    /// slice of `&str` first, or returning the list through `Result`, cost more code.)
+    pub fn read_items(items: &[Value], out: &mut Allowlist) -> Result<(), String> {
         if items.is_empty() {
             return Err("widgetOrigins: must name at least one origin".to_string());
         }
-        let mut list = Vec::new();
+        let list = &mut out.0;
+        list.clear();
         // A counted loop, not `enumerate`: less code.
         let mut i = 0;
         while let Some(item) = items.get(i) {
@@ -163,9 +175,8 @@ impl Allowlist {
             message.push_str("]: ");
             match item {
                 Value::String(pattern) => {
-                    match parse_lower(crate::text::trim(pattern).to_ascii_lowercase()) {
-                        Ok(parsed) => {
-                            list.push(parsed);
+                    match parse_lower(crate::text::trim(pattern).to_ascii_lowercase(), list) {
+                        Ok(()) => {
                             i += 1;
                             continue;
                         }
@@ -180,7 +191,7 @@ impl Allowlist {
             }
             return Err(message);
         }
-        Ok(Allowlist(list))
+        Ok(())
     }
 
     /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`), built directly rather than parsed:
