@@ -126,22 +126,26 @@ impl OriginPattern {
     pub fn matches(&self, origin: &str) -> bool {
         match self {
             OriginPattern::Exact(exact) => exact == origin,
-            OriginPattern::Subdomains(suffix) => {
-                // `https://<sub><suffix>` with a non-empty `sub` without `*` (the suffix has
-                // none): the host is a subdomain and the port is the pattern's (the suffix ends
-                // with the port when it has one, with the host when not). `split_origin`
-                // refuses what is not an origin.
-                let sub = origin
-                    .strip_prefix("https://")
-                    .and_then(|rest| rest.strip_suffix(suffix.as_str()));
-                matches!(sub, Some(sub) if !sub.is_empty() && !has_byte(sub, b'*'))
-                    && split_origin(origin).is_some()
-            }
+            OriginPattern::Subdomains(suffix) => is_subdomain_origin(origin, suffix),
         }
     }
 }
 
-/// The allowlist: a message is accepted when any pattern matches its origin.
+/// Whether `origin` is `https://<sub><suffix>` with a non-empty `sub` without `*` (`suffix`,
+/// as `OriginPattern::Subdomains` keeps it, has none): its host is a subdomain and its port
+/// is the pattern's (the suffix ends with the port when it has one, with the host when not).
+/// `split_origin` refuses what is not an origin.
+fn is_subdomain_origin(origin: &str, suffix: &str) -> bool {
+    let sub = origin
+        .strip_prefix("https://")
+        .and_then(|rest| rest.strip_suffix(suffix));
+    matches!(sub, Some(sub) if !sub.is_empty() && !has_byte(sub, b'*'))
+        && split_origin(origin).is_some()
+}
+
+/// The allowlist: a message is accepted when any pattern matches its origin. No patterns
+/// stand for the widget's hosts (`DEFAULT_WIDGET_ORIGINS`): the option cannot give an empty
+/// list, and the default then needs neither parsing nor allocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Allowlist(Vec<OriginPattern>);
 
@@ -157,15 +161,15 @@ impl Allowlist {
     }
 
     /// The allowlist from the items of the `widgetOrigins` option (origin pattern strings),
-    /// replacing what `out` holds; the error names the index of the bad one. (It reads the
-    /// option's values directly, and fills `out` in place: gathering the patterns into a
-    /// slice of `&str` first, or returning the list through `Result`, cost more code.)
+    /// added to `out` (the default, which holds no patterns, in the constructor); the error
+    /// names the index of the bad one. (It reads the option's values directly, and fills
+    /// `out` in place: gathering the patterns into a slice of `&str` first, or returning the
+    /// list through `Result`, cost more code.)
     pub fn read_items(items: &[Value], out: &mut Allowlist) -> Result<(), String> {
         if items.is_empty() {
             return Err("widgetOrigins: must name at least one origin".to_string());
         }
         let list = &mut out.0;
-        list.clear();
         // A counted loop, not `enumerate`: less code.
         let mut i = 0;
         while let Some(item) = items.get(i) {
@@ -194,20 +198,18 @@ impl Allowlist {
         Ok(())
     }
 
-    /// The default allowlist (`DEFAULT_WIDGET_ORIGINS`), built directly rather than parsed:
-    /// then the parser is only on the path of the `widgetOrigins` option.
-    #[allow(clippy::vec_init_then_push)]
+    /// The default allowlist: the widget's hosts (`DEFAULT_WIDGET_ORIGINS`).
     pub fn widget_default() -> Allowlist {
-        let subdomains = |suffix: &str| OriginPattern::Subdomains(suffix.to_string());
-        // Two pushes, not `vec![…]`: that one's boxed array costs more code.
-        let mut list = Vec::new();
-        list.push(subdomains(".alteg.io"));
-        list.push(subdomains(".yclients.com"));
-        Allowlist(list)
+        Allowlist(Vec::new())
     }
 
     /// Whether a message from `origin` is let in.
     pub fn allows(&self, origin: &str) -> bool {
+        if self.0.is_empty() {
+            // The default: `DEFAULT_WIDGET_ORIGINS`, as the suffixes their patterns keep.
+            return is_subdomain_origin(origin, ".alteg.io")
+                || is_subdomain_origin(origin, ".yclients.com");
+        }
         self.0.iter().any(|p| p.matches(origin))
     }
 }
@@ -219,10 +221,19 @@ mod tests {
     #[test]
     fn the_default_lets_in_the_widget_hosts_only() {
         let list = Allowlist::widget_default();
-        assert_eq!(
-            Allowlist::parse(DEFAULT_WIDGET_ORIGINS.iter().copied()),
-            Ok(list.clone())
-        );
+        // The default (no patterns) behaves as its patterns parsed.
+        let parsed = Allowlist::parse(DEFAULT_WIDGET_ORIGINS.iter().copied()).expect("valid");
+        for origin in [
+            "https://n123.alteg.io",
+            "https://w5.yclients.com",
+            "https://x.alteg.io:8443",
+            "https://*.alteg.io",
+            "http://x.alteg.io",
+            "https://evilalteg.io",
+            "https://yclients.com",
+        ] {
+            assert_eq!(list.allows(origin), parsed.allows(origin), "{origin}");
+        }
         assert!(list.allows("https://n123.alteg.io"));
         assert!(list.allows("https://b1.a.alteg.io"));
         assert!(list.allows("https://w5.yclients.com"));
