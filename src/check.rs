@@ -37,13 +37,13 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
             report.problem("name", rule, &detail);
         }
     }
-    let mut path = String::from("params");
+    let path = "params";
     let fields = spec.map_or(&[][..], |s| s.fields);
     let params = match params {
-        Value::Null => report.record(fields, Vec::new(), &mut path, 1),
-        Value::Object(entries) => report.record(fields, entries, &mut path, 1),
+        Value::Null => report.record(fields, Vec::new(), path, 1),
+        Value::Object(entries) => report.record(fields, entries, path, 1),
         other => {
-            report.type_problem(&path, "an object", &other);
+            report.type_problem(path, "an object", &other);
             None
         }
     };
@@ -88,7 +88,7 @@ impl Report {
         &mut self,
         fields: &'static [Field],
         entries: Vec<(String, Value)>,
-        path: &mut String,
+        path: &str,
         depth: usize,
     ) -> Option<Value> {
         let before = self.problems.len();
@@ -98,22 +98,21 @@ impl Report {
                 present |= k == field.key && !matches!(v, Value::Null);
             }
             if field.required && !present {
-                let at = path.len();
-                push_key(path, field.key);
-                self.problem(path, Rule::Required, "required field is missing");
-                restore(path, at);
+                self.problem(
+                    &key_path(path, field.key),
+                    Rule::Required,
+                    "required field is missing",
+                );
             }
         }
         let mut out = Vec::new();
         for (key, value) in entries {
-            let at = path.len();
-            push_key(path, &key);
+            let path = &key_path(path, &key);
             let kept = match fields.iter().find(|f| f.key == key) {
                 Some(_) if matches!(value, Value::Null) => None,
                 Some(field) => self.known(&field.kind, value, path, depth + 1),
                 None => self.unknown(&key, value, path, depth + 1),
             };
-            restore(path, at);
             if let Some(v) = kept {
                 out.push((key, v));
             }
@@ -126,7 +125,7 @@ impl Report {
         &mut self,
         kind: &'static Kind,
         value: Value,
-        path: &mut String,
+        path: &str,
         depth: usize,
     ) -> Option<Value> {
         // Every mismatch ends in the one `type_problem` call below, not one call per arm.
@@ -167,13 +166,7 @@ impl Report {
 
     /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
     /// dropped with a warning otherwise (never a reason to reject the event).
-    fn unknown(
-        &mut self,
-        key: &str,
-        value: Value,
-        path: &mut String,
-        depth: usize,
-    ) -> Option<Value> {
+    fn unknown(&mut self, key: &str, value: Value, path: &str, depth: usize) -> Option<Value> {
         if !matches!(value, Value::Null) && pii::key_is_personal(key) {
             self.warning(
                 path,
@@ -185,7 +178,7 @@ impl Report {
         self.generic(value, path, depth)
     }
 
-    fn generic(&mut self, value: Value, path: &mut String, depth: usize) -> Option<Value> {
+    fn generic(&mut self, value: Value, path: &str, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             self.warning(path, Rule::TooLarge, "removed: nested too deeply");
             return None;
@@ -212,20 +205,21 @@ impl Report {
         &mut self,
         item: &'static Kind,
         items: Vec<Value>,
-        path: &mut String,
+        path: &str,
         depth: usize,
     ) -> Option<Value> {
         let before = self.problems.len();
         let mut out = Vec::new();
-        let mut index = 0;
+        let mut index = 0u64;
         for v in items {
-            let at = path.len();
-            push_index(path, index);
+            let mut item_path = String::from(path);
+            item_path.push('[');
+            push_u64(&mut item_path, index);
+            item_path.push(']');
             index += 1;
-            if let Some(v) = self.known(item, v, path, depth + 1) {
+            if let Some(v) = self.known(item, v, &item_path, depth + 1) {
                 out.push(v);
             }
-            restore(path, at);
         }
         (self.problems.len() == before).then_some(Value::Array(out))
     }
@@ -245,23 +239,13 @@ impl Report {
     }
 }
 
-/// Takes `path` back to its first `len` bytes (`String::truncate` would keep a char-boundary
-/// assertion and its message in the wasm; `pop` cannot fail).
-fn restore(path: &mut String, len: usize) {
-    while path.len() > len {
-        path.pop();
-    }
-}
-
-fn push_key(path: &mut String, key: &str) {
-    path.push('.');
-    path.push_str(key);
-}
-
-fn push_index(path: &mut String, i: usize) {
-    path.push('[');
-    push_u64(path, i as u64);
-    path.push(']');
+/// `path.key`: each level's path is a new string (restoring one shared path would bring
+/// `String::pop`'s backward UTF-8 decoding into the wasm).
+fn key_path(path: &str, key: &str) -> String {
+    let mut out = String::from(path);
+    out.push('.');
+    out.push_str(key);
+    out
 }
 
 fn is_id(n: f64) -> bool {
