@@ -505,12 +505,12 @@ impl Pipeline {
         );
         if let Some(ga4) = &self.config.ga4 {
             if let Some(ga4_name) = ga4.route(&event.name, spec, |s| s.ga4) {
-                verdict.ga4 = Some(to_ga4(&ga4_name, &flat, &mut verdict.warnings));
+                verdict.ga4 = Some(to_ga4(ga4_name, &flat, &mut verdict.warnings));
             }
         }
         if let Some(meta) = &self.config.meta {
             if let Some(meta_name) = meta.route(&event.name, spec, |s| s.meta) {
-                let mut meta = to_meta(&meta_name, &flat);
+                let mut meta = to_meta(meta_name, flat);
                 if let (None, Some(mint)) = (&meta.event_id, self.hooks.mint_id) {
                     meta.event_id = Some(mint(&meta.name));
                 }
