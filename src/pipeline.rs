@@ -478,12 +478,11 @@ impl Pipeline {
             verdict.problems = checked.problems;
             return self.reject();
         };
-        let own_id = own_event_id(&event);
-        if let Some(id) = &own_id {
-            // The repeat key: name + NUL + event id.
-            let mut key = event.name.clone();
-            key.push('\u{0}');
-            key.push_str(id);
+        // The repeat key: name + NUL + the event's own id, written in place (not a copy of the
+        // id: the companion's copy reads the id again).
+        let mut key = event.name.clone();
+        key.push('\u{0}');
+        if push_own_event_id(&mut key, &event) {
             if self.recent.contains(&key) {
                 self.stats.ignored_duplicate += 1;
                 let why = "the same event with this event_id was already received; not sent again";
@@ -520,7 +519,7 @@ impl Pipeline {
         self.stats.accepted += 1;
         self.apply_consent(verdict);
         if self.config.companion().is_some() {
-            self.collect(verdict, &event, own_id);
+            self.collect(verdict, &event, own_event_id(&event));
         }
         verdict.event = Some(event);
     }
@@ -559,15 +558,18 @@ fn take(entries: &mut Vec<(String, Value)>, key: &str) -> Value {
 
 /// The event's own `event_id` as text, when it has a non-empty string or a number there.
 fn own_event_id(event: &CheckedEvent) -> Option<String> {
-    match event.params.get("event_id")? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => {
-            let mut id = String::new();
-            crate::text::push_number(&mut id, *n);
-            Some(id)
-        }
-        _ => None,
+    let mut id = String::new();
+    push_own_event_id(&mut id, event).then_some(id)
+}
+
+/// Appends the event's own `event_id` as text (see [`own_event_id`]); whether it has one.
+fn push_own_event_id(out: &mut String, event: &CheckedEvent) -> bool {
+    match event.params.get("event_id") {
+        Some(Value::String(s)) if !s.is_empty() => out.push_str(s),
+        Some(Value::Number(n)) => crate::text::push_number(out, *n),
+        _ => return false,
     }
+    true
 }
 
 #[cfg(test)]
