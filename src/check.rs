@@ -40,8 +40,8 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
     let path = "params";
     let fields = spec.map_or(&[][..], |s| s.fields);
     let params = match params {
-        Value::Null => report.record(fields, Vec::new(), path, 1),
-        Value::Object(entries) => report.record(fields, entries, path, 1),
+        Value::Null => Some(report.record(fields, Vec::new(), path, 1)),
+        Value::Object(entries) => Some(report.record(fields, entries, path, 1)),
         other => {
             report.type_problem(path, "an object", &other);
             None
@@ -82,16 +82,16 @@ impl Report {
             .push(Problem::type_mismatch(path, expected, got));
     }
 
-    /// Checks an object against its known fields; returns the normalised object, or `None`
-    /// when a problem was found.
+    /// Checks an object against its known fields; returns the normalised object. (After a
+    /// problem it is only what is left: a problem rejects the whole event, so no value below
+    /// it needs to be set aside.)
     fn record(
         &mut self,
         fields: &'static [Field],
         entries: Vec<(String, Value)>,
         path: &str,
         depth: usize,
-    ) -> Option<Value> {
-        let before = self.problems.len();
+    ) -> Value {
         for field in fields {
             let mut present = false;
             for (k, v) in &entries {
@@ -117,7 +117,7 @@ impl Report {
                 out.push((key, v));
             }
         }
-        (self.problems.len() == before).then_some(Value::Object(out))
+        Value::Object(out)
     }
 
     /// A value whose type the catalogue knows.
@@ -149,14 +149,16 @@ impl Report {
             }
             (Kind::Flag, other) => ("a boolean", other),
             (Kind::Any, value) => return self.generic(value, path, depth),
-            (Kind::List(item), Value::Array(items)) => return self.list(item, items, path, depth),
+            (Kind::List(item), Value::Array(items)) => {
+                return Some(self.list(item, items, path, depth))
+            }
             (Kind::List(_), other) => ("an array", other),
             (Kind::Record(fields), Value::Object(entries)) => {
                 if depth > MAX_DEPTH {
                     self.problem(path, Rule::TooLarge, "nested too deeply");
                     return None;
                 }
-                return self.record(fields, entries, path, depth);
+                return Some(self.record(fields, entries, path, depth));
             }
             (Kind::Record(_), other) => ("an object", other),
         };
@@ -191,24 +193,17 @@ impl Report {
                 None
             }
             Value::String(s) => self.string(s, path),
-            Value::Array(items) => self.list(&Kind::Any, items, path, depth),
-            Value::Object(entries) => self.record(&[], entries, path, depth),
+            Value::Array(items) => Some(self.list(&Kind::Any, items, path, depth)),
+            Value::Object(entries) => Some(self.record(&[], entries, path, depth)),
             other => Some(other),
         }
     }
 
-    /// Checks each item of an array against `item`; returns the normalised array, or `None`
-    /// when a problem was found.
+    /// Checks each item of an array against `item`; returns the normalised array (see
+    /// [`Report::record`] for what it is after a problem).
     // A counter instead of `enumerate`: `Enumerate` over the owned items costs 9 B gzip.
     #[allow(clippy::explicit_counter_loop)]
-    fn list(
-        &mut self,
-        item: &'static Kind,
-        items: Vec<Value>,
-        path: &str,
-        depth: usize,
-    ) -> Option<Value> {
-        let before = self.problems.len();
+    fn list(&mut self, item: &'static Kind, items: Vec<Value>, path: &str, depth: usize) -> Value {
         let mut out = Vec::new();
         let mut index = 0u64;
         for v in items {
@@ -221,7 +216,7 @@ impl Report {
                 out.push(v);
             }
         }
-        (self.problems.len() == before).then_some(Value::Array(out))
+        Value::Array(out)
     }
 
     /// Any string, known field or not, is removed when it looks like an email or a phone.
