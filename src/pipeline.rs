@@ -547,13 +547,15 @@ fn drop_oldest<T>(queue: &mut Vec<T>) {
     queue.pop();
 }
 
-/// Removes the first entry under `key` (the last entry takes its place) and returns its
-/// value, or `Null`.
-fn take(entries: &mut Vec<(String, Value)>, key: &str) -> Value {
-    entries
-        .iter()
-        .position(|(k, _)| k == key)
-        .map_or(Value::Null, |i| entries.swap_remove(i).1)
+/// Takes the value of the first entry under `key` (leaving `Null` there), or `Null`. (Leaving
+/// the entry in place: `swap_remove` kept its index check and panic message in the wasm.)
+fn take(entries: &mut [(String, Value)], key: &str) -> Value {
+    for (k, v) in entries {
+        if k == key {
+            return core::mem::replace(v, Value::Null);
+        }
+    }
+    Value::Null
 }
 
 /// The event's own `event_id` as text, when it has a non-empty string or a number there.
