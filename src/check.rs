@@ -24,7 +24,28 @@ pub struct Checked {
 
 /// Checks one event. `strict` rejects names that are not in the catalogue.
 pub fn check(name: &str, params: Value, strict: bool) -> Checked {
-    let mut report = Report::default();
+    let mut checked = Checked::default();
+    checked.event = check_into(
+        name,
+        params,
+        strict,
+        &mut checked.problems,
+        &mut checked.warnings,
+    );
+    checked
+}
+
+/// Checks one event as [`check`] does, adding to `problems` and `warnings` (the pipeline's
+/// verdict's own lists: nothing to move afterwards); the normalised event when `problems` is
+/// empty afterwards.
+pub fn check_into(
+    name: &str,
+    params: Value,
+    strict: bool,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) -> Option<CheckedEvent> {
+    let mut report = Report { problems, warnings };
     let spec = catalog::find(name);
     if spec.is_none() {
         if strict {
@@ -47,28 +68,23 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
             None
         }
     };
-    let event = match params {
+    match params {
         Some(params) if report.problems.is_empty() => Some(CheckedEvent {
             name: name.to_string(),
             params,
             known: spec.is_some(),
         }),
         _ => None,
-    };
-    Checked {
-        event,
-        problems: report.problems,
-        warnings: report.warnings,
     }
 }
 
-#[derive(Default)]
-struct Report {
-    problems: Vec<Problem>,
-    warnings: Vec<Problem>,
+/// Where the checks write what they find.
+struct Report<'a> {
+    problems: &'a mut Vec<Problem>,
+    warnings: &'a mut Vec<Problem>,
 }
 
-impl Report {
+impl Report<'_> {
     fn problem(&mut self, path: &str, rule: Rule, detail: &str) {
         self.problems.push(Problem::new(path, rule, detail));
     }

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use crate::catalog;
-use crate::check::check;
+use crate::check::check_into;
 use crate::config::Config;
 use crate::consent::{Consent, Gate, MAX_WAITING};
 use crate::event::{CheckedEvent, Problem, Rule, Source};
@@ -471,11 +471,15 @@ impl Pipeline {
                 return self.reject();
             }
         };
-        let checked = check(&name, params, self.config.strict);
+        let checked = check_into(
+            &name,
+            params,
+            self.config.strict,
+            &mut verdict.problems,
+            &mut verdict.warnings,
+        );
         verdict.name = Some(name);
-        verdict.warnings = checked.warnings;
-        let Some(event) = checked.event else {
-            verdict.problems = checked.problems;
+        let Some(event) = checked else {
             return self.reject();
         };
         // The repeat key: name + NUL + the event's own id, written in place (not a copy of the
