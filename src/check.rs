@@ -24,7 +24,28 @@ pub struct Checked {
 
 /// Checks one event. `strict` rejects names that are not in the catalogue.
 pub fn check(name: &str, params: Value, strict: bool) -> Checked {
-    let mut report = Report::default();
+    let mut checked = Checked::default();
+    checked.event = check_into(
+        name,
+        params,
+        strict,
+        &mut checked.problems,
+        &mut checked.warnings,
+    );
+    checked
+}
+
+/// Checks one event as [`check`] does, adding to `problems` and `warnings` (the pipeline's
+/// verdict's own lists: nothing to move afterwards); the normalised event when `problems` is
+/// empty afterwards.
+pub fn check_into(
+    name: &str,
+    params: Value,
+    strict: bool,
+    problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
+) -> Option<CheckedEvent> {
+    let mut report = Report { problems, warnings };
     let spec = catalog::find(name);
     if spec.is_none() {
         if strict {
@@ -37,38 +58,33 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
             report.problem("name", rule, &detail);
         }
     }
-    let mut path = String::from("params");
+    let path = "params";
     let fields = spec.map_or(&[][..], |s| s.fields);
     let params = match params {
-        Value::Null => report.record(fields, Vec::new(), &mut path, 1),
-        Value::Object(entries) => report.record(fields, entries, &mut path, 1),
+        Value::Null => Some(report.record(fields, Vec::new(), path, 1)),
+        Value::Object(entries) => Some(report.record(fields, entries, path, 1)),
         other => {
-            report.type_problem(&path, "an object", &other);
+            report.type_problem(path, "an object", &other);
             None
         }
     };
-    let event = match params {
+    match params {
         Some(params) if report.problems.is_empty() => Some(CheckedEvent {
             name: name.to_string(),
             params,
             known: spec.is_some(),
         }),
         _ => None,
-    };
-    Checked {
-        event,
-        problems: report.problems,
-        warnings: report.warnings,
     }
 }
 
-#[derive(Default)]
-struct Report {
-    problems: Vec<Problem>,
-    warnings: Vec<Problem>,
+/// Where the checks write what they find.
+struct Report<'a> {
+    problems: &'a mut Vec<Problem>,
+    warnings: &'a mut Vec<Problem>,
 }
 
-impl Report {
+impl Report<'_> {
     fn problem(&mut self, path: &str, rule: Rule, detail: &str) {
         self.problems.push(Problem::new(path, rule, detail));
     }
@@ -82,43 +98,42 @@ impl Report {
             .push(Problem::type_mismatch(path, expected, got));
     }
 
-    /// Checks an object against its known fields; returns the normalised object, or `None`
-    /// when a problem was found.
+    /// Checks an object against its known fields; returns the normalised object. (After a
+    /// problem it is only what is left: a problem rejects the whole event, so no value below
+    /// it needs to be set aside.)
     fn record(
         &mut self,
         fields: &'static [Field],
         entries: Vec<(String, Value)>,
-        path: &mut String,
+        path: &str,
         depth: usize,
-    ) -> Option<Value> {
-        let before = self.problems.len();
+    ) -> Value {
         for field in fields {
             let mut present = false;
             for (k, v) in &entries {
                 present |= k == field.key && !matches!(v, Value::Null);
             }
             if field.required && !present {
-                let at = path.len();
-                push_key(path, field.key);
-                self.problem(path, Rule::Required, "required field is missing");
-                restore(path, at);
+                self.problem(
+                    &key_path(path, field.key),
+                    Rule::Required,
+                    "required field is missing",
+                );
             }
         }
         let mut out = Vec::new();
         for (key, value) in entries {
-            let at = path.len();
-            push_key(path, &key);
+            let path = &key_path(path, &key);
             let kept = match fields.iter().find(|f| f.key == key) {
                 Some(_) if matches!(value, Value::Null) => None,
                 Some(field) => self.known(&field.kind, value, path, depth + 1),
                 None => self.unknown(&key, value, path, depth + 1),
             };
-            restore(path, at);
             if let Some(v) = kept {
                 out.push((key, v));
             }
         }
-        (self.problems.len() == before).then_some(Value::Object(out))
+        Value::Object(out)
     }
 
     /// A value whose type the catalogue knows.
@@ -126,7 +141,7 @@ impl Report {
         &mut self,
         kind: &'static Kind,
         value: Value,
-        path: &mut String,
+        path: &str,
         depth: usize,
     ) -> Option<Value> {
         // Every mismatch ends in the one `type_problem` call below, not one call per arm.
@@ -150,14 +165,14 @@ impl Report {
             }
             (Kind::Flag, other) => ("a boolean", other),
             (Kind::Any, value) => return self.generic(value, path, depth),
-            (Kind::List(item), Value::Array(items)) => return self.list(item, items, path, depth),
+            (Kind::List(item), Value::Array(items)) => {
+                return Some(self.list(item, items, path, depth))
+            }
             (Kind::List(_), other) => ("an array", other),
+            // The catalogue's records sit at fixed depths, all within `MAX_DEPTH` (a test
+            // walks them): no depth check here.
             (Kind::Record(fields), Value::Object(entries)) => {
-                if depth > MAX_DEPTH {
-                    self.problem(path, Rule::TooLarge, "nested too deeply");
-                    return None;
-                }
-                return self.record(fields, entries, path, depth);
+                return Some(self.record(fields, entries, path, depth))
             }
             (Kind::Record(_), other) => ("an object", other),
         };
@@ -167,13 +182,7 @@ impl Report {
 
     /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
     /// dropped with a warning otherwise (never a reason to reject the event).
-    fn unknown(
-        &mut self,
-        key: &str,
-        value: Value,
-        path: &mut String,
-        depth: usize,
-    ) -> Option<Value> {
+    fn unknown(&mut self, key: &str, value: Value, path: &str, depth: usize) -> Option<Value> {
         if !matches!(value, Value::Null) && pii::key_is_personal(key) {
             self.warning(
                 path,
@@ -185,7 +194,7 @@ impl Report {
         self.generic(value, path, depth)
     }
 
-    fn generic(&mut self, value: Value, path: &mut String, depth: usize) -> Option<Value> {
+    fn generic(&mut self, value: Value, path: &str, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             self.warning(path, Rule::TooLarge, "removed: nested too deeply");
             return None;
@@ -198,36 +207,30 @@ impl Report {
                 None
             }
             Value::String(s) => self.string(s, path),
-            Value::Array(items) => self.list(&Kind::Any, items, path, depth),
-            Value::Object(entries) => self.record(&[], entries, path, depth),
+            Value::Array(items) => Some(self.list(&Kind::Any, items, path, depth)),
+            Value::Object(entries) => Some(self.record(&[], entries, path, depth)),
             other => Some(other),
         }
     }
 
-    /// Checks each item of an array against `item`; returns the normalised array, or `None`
-    /// when a problem was found.
+    /// Checks each item of an array against `item`; returns the normalised array (see
+    /// [`Report::record`] for what it is after a problem).
     // A counter instead of `enumerate`: `Enumerate` over the owned items costs 9 B gzip.
     #[allow(clippy::explicit_counter_loop)]
-    fn list(
-        &mut self,
-        item: &'static Kind,
-        items: Vec<Value>,
-        path: &mut String,
-        depth: usize,
-    ) -> Option<Value> {
-        let before = self.problems.len();
+    fn list(&mut self, item: &'static Kind, items: Vec<Value>, path: &str, depth: usize) -> Value {
         let mut out = Vec::new();
-        let mut index = 0;
+        let mut index = 0u64;
         for v in items {
-            let at = path.len();
-            push_index(path, index);
+            let mut item_path = String::from(path);
+            item_path.push('[');
+            push_u64(&mut item_path, index);
+            item_path.push(']');
             index += 1;
-            if let Some(v) = self.known(item, v, path, depth + 1) {
+            if let Some(v) = self.known(item, v, &item_path, depth + 1) {
                 out.push(v);
             }
-            restore(path, at);
         }
-        (self.problems.len() == before).then_some(Value::Array(out))
+        Value::Array(out)
     }
 
     /// Any string, known field or not, is removed when it looks like an email or a phone.
@@ -245,23 +248,13 @@ impl Report {
     }
 }
 
-/// Takes `path` back to its first `len` bytes (`String::truncate` would keep a char-boundary
-/// assertion and its message in the wasm; `pop` cannot fail).
-fn restore(path: &mut String, len: usize) {
-    while path.len() > len {
-        path.pop();
-    }
-}
-
-fn push_key(path: &mut String, key: &str) {
-    path.push('.');
-    path.push_str(key);
-}
-
-fn push_index(path: &mut String, i: usize) {
-    path.push('[');
-    push_u64(path, i as u64);
-    path.push(']');
+/// `path.key`: each level's path is a new string (restoring one shared path would bring
+/// `String::pop`'s backward UTF-8 decoding into the wasm).
+fn key_path(path: &str, key: &str) -> String {
+    let mut out = String::from(path);
+    out.push('.');
+    out.push_str(key);
+    out
 }
 
 fn is_id(n: f64) -> bool {
@@ -494,6 +487,37 @@ mod tests {
             checked.warnings[0].message,
             "params.x: removed: not a finite number"
         );
+    }
+
+    #[test]
+    fn the_catalogues_records_are_within_the_depth_limit() {
+        // The deepest depth at which `known` meets a record in `kind`, itself met at `depth`
+        // (0 when there is none).
+        fn deepest(kind: &Kind, depth: usize) -> usize {
+            match kind {
+                Kind::List(item) => deepest(item, depth + 1),
+                Kind::Record(fields) => fields
+                    .iter()
+                    .map(|f| deepest(&f.kind, depth + 1))
+                    .fold(depth, usize::max),
+                _ => 0,
+            }
+        }
+        let names = catalog::PLAIN_EVENTS
+            .split(' ')
+            .chain(catalog::BOOKING_EVENTS.split(' '))
+            .chain([catalog::WIDGET_SCHEDULE]);
+        let mut records = 0;
+        for name in names {
+            let spec = catalog::find(name).expect(name);
+            // The fields of `params` (depth 1) are met at depth 2.
+            for field in spec.fields {
+                let depth = deepest(&field.kind, 2);
+                assert!(depth <= MAX_DEPTH, "{name}: {} {depth}", field.key);
+                records = records.max(depth);
+            }
+        }
+        assert_eq!(records, 3, "params.appointments[i]");
     }
 
     #[test]

@@ -49,28 +49,25 @@ pub enum Rule {
 impl Rule {
     /// The code shown to JavaScript in `problem.rule`.
     pub fn code(self) -> &'static str {
-        match self {
-            Rule::Type => "type",
-            Rule::Required => "required",
-            Rule::NameSyntax => "name_syntax",
-            Rule::NameLength => "name_length",
-            Rule::ReservedName => "reserved_name",
-            Rule::ReservedPrefix => "reserved_prefix",
-            Rule::UnknownEvent => "unknown_event",
-            Rule::TooLarge => "too_large",
-            Rule::Unsupported => "unsupported",
-            Rule::Pii => "pii",
-            Rule::ParamName => "param_name",
-            Rule::ParamCount => "param_count",
-            Rule::ValueLength => "value_length",
-            Rule::Origin => "origin",
-            Rule::Shape => "shape",
-            Rule::Duplicate => "duplicate",
-            Rule::Delivery => "delivery",
-            Rule::Consent => "consent",
+        // A countdown loop: `nth` cost 36 B gzip more.
+        let mut index = self as usize;
+        for code in crate::text::split_byte(RULE_CODES, b' ') {
+            if index == 0 {
+                return code;
+            }
+            index -= 1;
         }
+        ""
     }
 }
+
+/// The rules' codes in the order of [`Rule`]'s variants, separated by spaces. (One string
+/// searched by index: a `match` compiled to tables of 18 pointers and 18 lengths.)
+const RULE_CODES: &str = concat!(
+    "type required name_syntax name_length reserved_name reserved_prefix unknown_event ",
+    "too_large unsupported pii param_name param_count value_length origin shape duplicate ",
+    "delivery consent",
+);
 
 /// One finding about an event: where (`path`), which rule, and a sentence for people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,6 +138,38 @@ impl Source {
         match self {
             Source::Track => "track",
             Source::Message => "message",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rule_has_its_code() {
+        let rules = [
+            (Rule::Type, "type"),
+            (Rule::Required, "required"),
+            (Rule::NameSyntax, "name_syntax"),
+            (Rule::NameLength, "name_length"),
+            (Rule::ReservedName, "reserved_name"),
+            (Rule::ReservedPrefix, "reserved_prefix"),
+            (Rule::UnknownEvent, "unknown_event"),
+            (Rule::TooLarge, "too_large"),
+            (Rule::Unsupported, "unsupported"),
+            (Rule::Pii, "pii"),
+            (Rule::ParamName, "param_name"),
+            (Rule::ParamCount, "param_count"),
+            (Rule::ValueLength, "value_length"),
+            (Rule::Origin, "origin"),
+            (Rule::Shape, "shape"),
+            (Rule::Duplicate, "duplicate"),
+            (Rule::Delivery, "delivery"),
+            (Rule::Consent, "consent"),
+        ];
+        for (rule, code) in rules {
+            assert_eq!(rule.code(), code, "{rule:?}");
         }
     }
 }

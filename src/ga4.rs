@@ -126,7 +126,7 @@ pub fn param_name_problem(name: &str) -> Option<&'static str> {
 
 /// The GA4 form of an event named `name` (already checked) with flat `params`. What GA4 would
 /// silently drop or cut is dropped or cut here, each with a warning.
-pub fn to_ga4(name: &str, params: &FlatParams, warnings: &mut Vec<Problem>) -> Ga4Event {
+pub fn to_ga4(name: String, params: &FlatParams, warnings: &mut Vec<Problem>) -> Ga4Event {
     let mut out = FlatParams::new();
     for (param, value) in params {
         let path = concat(&["ga4.params.", param]);
@@ -158,10 +158,7 @@ pub fn to_ga4(name: &str, params: &FlatParams, warnings: &mut Vec<Problem>) -> G
         };
         out.push((param.clone(), value));
     }
-    Ga4Event {
-        name: name.to_string(),
-        params: out,
-    }
+    Ga4Event { name, params: out }
 }
 
 #[cfg(test)]
@@ -218,7 +215,7 @@ mod tests {
         params.insert(2, ("send_to".into(), Scalar::Str("G-OTHER".into())));
         params.insert(3, ("x".repeat(41), Scalar::Num(1.0)));
         let mut warnings = Vec::new();
-        let event = to_ga4("booked", &params, &mut warnings);
+        let event = to_ga4("booked".into(), &params, &mut warnings);
         assert_eq!(event.params.len(), 25);
         assert_eq!(event.params[0].1, Scalar::Str("x".repeat(100)));
         let rules: Vec<Rule> = warnings.iter().map(|w| w.rule).collect();

@@ -54,9 +54,10 @@ pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= MAX_NAME_LENGTH && crate::ga4::is_word(name)
 }
 
-/// The Meta form of an event, sent under `name`, with the flat parameters.
-pub fn to_meta(name: &str, params: &FlatParams) -> MetaEvent {
-    let method = if crate::catalog::in_word_list(STANDARD_EVENTS, name) {
+/// The Meta form of an event, sent under `name`, with the flat parameters. (Both are taken,
+/// not copied: the pipeline maps to Meta last.)
+pub fn to_meta(name: String, params: FlatParams) -> MetaEvent {
+    let method = if crate::catalog::in_word_list(STANDARD_EVENTS, &name) {
         MetaMethod::Track
     } else {
         MetaMethod::TrackCustom
@@ -70,8 +71,8 @@ pub fn to_meta(name: &str, params: &FlatParams) -> MetaEvent {
         });
     MetaEvent {
         method,
-        name: name.to_string(),
-        params: params.clone(),
+        name,
+        params,
         event_id,
     }
 }
@@ -83,10 +84,10 @@ mod tests {
     #[test]
     fn standard_names_use_track_and_others_track_custom() {
         let params = vec![("event_id".to_string(), Scalar::Str("e-9".into()))];
-        let schedule = to_meta("Schedule", &params);
+        let schedule = to_meta("Schedule".into(), params);
         assert_eq!(schedule.method, MetaMethod::Track);
         assert_eq!(schedule.event_id.as_deref(), Some("e-9"));
-        let custom = to_meta("service_selected", &Vec::new());
+        let custom = to_meta("service_selected".into(), Vec::new());
         assert_eq!(custom.method, MetaMethod::TrackCustom);
         assert_eq!(custom.event_id, None);
     }

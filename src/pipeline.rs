@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use crate::catalog;
-use crate::check::check;
+use crate::check::check_into;
 use crate::config::Config;
 use crate::consent::{Consent, Gate, MAX_WAITING};
 use crate::event::{CheckedEvent, Problem, Rule, Source};
@@ -471,19 +471,22 @@ impl Pipeline {
                 return self.reject();
             }
         };
-        let checked = check(&name, params, self.config.strict);
+        let checked = check_into(
+            &name,
+            params,
+            self.config.strict,
+            &mut verdict.problems,
+            &mut verdict.warnings,
+        );
         verdict.name = Some(name);
-        verdict.warnings = checked.warnings;
-        let Some(event) = checked.event else {
-            verdict.problems = checked.problems;
+        let Some(event) = checked else {
             return self.reject();
         };
-        let own_id = own_event_id(&event);
-        if let Some(id) = &own_id {
-            // The repeat key: name + NUL + event id.
-            let mut key = event.name.clone();
-            key.push('\u{0}');
-            key.push_str(id);
+        // The repeat key: name + NUL + the event's own id, written in place (not a copy of the
+        // id: the companion's copy reads the id again).
+        let mut key = event.name.clone();
+        key.push('\u{0}');
+        if push_own_event_id(&mut key, &event) {
             if self.recent.contains(&key) {
                 self.stats.ignored_duplicate += 1;
                 let why = "the same event with this event_id was already received; not sent again";
@@ -505,12 +508,12 @@ impl Pipeline {
         );
         if let Some(ga4) = &self.config.ga4 {
             if let Some(ga4_name) = ga4.route(&event.name, spec, |s| s.ga4) {
-                verdict.ga4 = Some(to_ga4(&ga4_name, &flat, &mut verdict.warnings));
+                verdict.ga4 = Some(to_ga4(ga4_name, &flat, &mut verdict.warnings));
             }
         }
         if let Some(meta) = &self.config.meta {
             if let Some(meta_name) = meta.route(&event.name, spec, |s| s.meta) {
-                let mut meta = to_meta(&meta_name, &flat);
+                let mut meta = to_meta(meta_name, flat);
                 if let (None, Some(mint)) = (&meta.event_id, self.hooks.mint_id) {
                     meta.event_id = Some(mint(&meta.name));
                 }
@@ -520,7 +523,7 @@ impl Pipeline {
         self.stats.accepted += 1;
         self.apply_consent(verdict);
         if self.config.companion().is_some() {
-            self.collect(verdict, &event, own_id);
+            self.collect(verdict, &event, own_event_id(&event));
         }
         verdict.event = Some(event);
     }
@@ -548,26 +551,31 @@ fn drop_oldest<T>(queue: &mut Vec<T>) {
     queue.pop();
 }
 
-/// Removes the first entry under `key` (the last entry takes its place) and returns its
-/// value, or `Null`.
-fn take(entries: &mut Vec<(String, Value)>, key: &str) -> Value {
-    entries
-        .iter()
-        .position(|(k, _)| k == key)
-        .map_or(Value::Null, |i| entries.swap_remove(i).1)
+/// Takes the value of the first entry under `key` (leaving `Null` there), or `Null`. (Leaving
+/// the entry in place: `swap_remove` kept its index check and panic message in the wasm.)
+fn take(entries: &mut [(String, Value)], key: &str) -> Value {
+    for (k, v) in entries {
+        if k == key {
+            return core::mem::replace(v, Value::Null);
+        }
+    }
+    Value::Null
 }
 
 /// The event's own `event_id` as text, when it has a non-empty string or a number there.
 fn own_event_id(event: &CheckedEvent) -> Option<String> {
-    match event.params.get("event_id")? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => {
-            let mut id = String::new();
-            crate::text::push_number(&mut id, *n);
-            Some(id)
-        }
-        _ => None,
+    let mut id = String::new();
+    push_own_event_id(&mut id, event).then_some(id)
+}
+
+/// Appends the event's own `event_id` as text (see [`own_event_id`]); whether it has one.
+fn push_own_event_id(out: &mut String, event: &CheckedEvent) -> bool {
+    match event.params.get("event_id") {
+        Some(Value::String(s)) if !s.is_empty() => out.push_str(s),
+        Some(Value::Number(n)) => crate::text::push_number(out, *n),
+        _ => return false,
     }
+    true
 }
 
 #[cfg(test)]
