@@ -232,23 +232,23 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         text,
         at: 0,
         values: 0,
+        failure: bad("unexpected text after the value"),
     };
-    let parsed = parser.value(0).and_then(|value| {
+    if let Some(value) = parser.value(0) {
         parser.skip_space();
-        if parser.at != parser.text.len() {
-            return Err(bad("unexpected text after the value"));
+        if parser.at == parser.text.len() {
+            return Ok(value);
         }
-        Ok(value)
-    });
-    // The problem is built here, once: inside the parser a failure is two words.
-    parsed.map_err(|(rule, why)| {
-        let prefix = if rule == Rule::TooLarge {
-            ""
-        } else {
-            "not valid JSON: "
-        };
-        Problem::new(path, rule, &(String::from(prefix) + why))
-    })
+    }
+    // The problem is built here, once: inside the parser a failure is two words, kept in the
+    // parser (its steps return `None`, not a `Result`: one error path for all of them).
+    let (rule, why) = parser.failure;
+    let prefix = if rule == Rule::TooLarge {
+        ""
+    } else {
+        "not valid JSON: "
+    };
+    Err(Problem::new(path, rule, &(String::from(prefix) + why)))
 }
 
 /// Why parsing failed: the rule and the message's text.
@@ -268,9 +268,17 @@ struct Parser<'a> {
     text: &'a str,
     at: usize,
     values: usize,
+    /// Why the step that returned `None` failed.
+    failure: Failure,
 }
 
 impl Parser<'_> {
+    /// Records why parsing failed; `None` for the step to return.
+    fn fail<T>(&mut self, failure: Failure) -> Option<T> {
+        self.failure = failure;
+        None
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
@@ -290,106 +298,111 @@ impl Parser<'_> {
         next
     }
 
+    /// Steps over `word` when it comes next.
+    fn eat_word(&mut self, word: &str) -> bool {
+        let next = self.text.as_bytes().get(self.at..self.at + word.len()) == Some(word.as_bytes());
+        if next {
+            self.at += word.len();
+        }
+        next
+    }
+
     fn skip_space(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Failure> {
-        for &expected in word {
-            if !self.eat(expected) {
-                return Err(bad("unknown literal"));
-            }
-        }
-        Ok(value)
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Value, Failure> {
+    fn value(&mut self, depth: usize) -> Option<Value> {
         self.values += 1;
         if self.values > MAX_VALUES {
-            return Err(too_large("the value holds more than 2000 values"));
+            return self.fail(too_large("the value holds more than 2000 values"));
         }
         self.skip_space();
-        match self.peek() {
-            Some(b'n') => self.literal(b"null", Value::Null),
-            Some(b't') => self.literal(b"true", Value::Bool(true)),
-            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+        let (word, literal) = match self.peek() {
+            Some(b'n') => ("null", Value::Null),
+            Some(b't') => ("true", Value::Bool(true)),
+            Some(b'f') => ("false", Value::Bool(false)),
             Some(b'"') => {
                 self.at += 1;
-                self.string().map(Value::String)
+                return self.string().map(Value::String);
             }
-            Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
-            Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
-                Err(too_large("nested more than 8 levels deep"))
-            }
-            Some(b'[') => {
-                self.at += 1;
-                let mut items = Vec::new();
-                self.skip_space();
-                if self.eat(b']') {
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.skip_space();
-                    if self.eat(b']') {
-                        return Ok(Value::Array(items));
-                    }
-                    if !self.eat(b',') {
-                        return Err(bad("expected , or ] in an array"));
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.at += 1;
-                let mut entries = Vec::new();
-                self.skip_space();
-                if self.eat(b'}') {
-                    return Ok(Value::Object(entries));
-                }
-                loop {
+            Some(b'-' | b'0'..=b'9') => return self.number().map(Value::Number),
+            Some(open @ (b'[' | b'{')) => return self.container(open, depth),
+            _ => return self.fail(bad("expected a value")),
+        };
+        if !self.eat_word(word) {
+            return self.fail(bad("unknown literal"));
+        }
+        Some(literal)
+    }
+
+    /// An array or an object, from its opening bracket `open`: one loop for both (an object's
+    /// entries are an array's items with a key before each).
+    fn container(&mut self, open: u8, depth: usize) -> Option<Value> {
+        if depth >= MAX_DEPTH {
+            return self.fail(too_large("nested more than 8 levels deep"));
+        }
+        self.at += 1;
+        let object = open == b'{';
+        // `]` and `}` come two code points after `[` and `{`.
+        let close = open + 2;
+        let mut items = Vec::new();
+        let mut entries = Vec::new();
+        self.skip_space();
+        if !self.eat(close) {
+            loop {
+                if object {
                     self.skip_space();
                     if !self.eat(b'"') {
-                        return Err(bad("expected a key"));
+                        return self.fail(bad("expected a key"));
                     }
                     let key = self.string()?;
                     self.skip_space();
                     if !self.eat(b':') {
-                        return Err(bad("expected : after a key"));
+                        return self.fail(bad("expected : after a key"));
                     }
-                    let value = self.value(depth + 1)?;
-                    entries.push((key, value));
-                    self.skip_space();
-                    if self.eat(b'}') {
-                        return Ok(Value::Object(entries));
-                    }
-                    if !self.eat(b',') {
-                        return Err(bad("expected , or } in an object"));
-                    }
+                    entries.push((key, self.value(depth + 1)?));
+                } else {
+                    items.push(self.value(depth + 1)?);
+                }
+                self.skip_space();
+                if self.eat(close) {
+                    break;
+                }
+                if !self.eat(b',') {
+                    return self.fail(bad(if object {
+                        "expected , or } in an object"
+                    } else {
+                        "expected , or ] in an array"
+                    }));
                 }
             }
-            _ => Err(bad("expected a value")),
         }
+        Some(if object {
+            Value::Object(entries)
+        } else {
+            Value::Array(items)
+        })
     }
 
-    fn hex4(&mut self) -> Result<u32, Failure> {
+    fn hex4(&mut self) -> Option<u32> {
         let mut n = 0;
         for _ in 0..4 {
             let digit = match self.next() {
                 Some(b @ b'0'..=b'9') => b - b'0',
                 Some(b @ b'a'..=b'f') => b - b'a' + 10,
                 Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(bad("bad \\u escape")),
+                _ => return self.fail(bad("bad \\u escape")),
             };
             n = n * 16 + u32::from(digit);
         }
-        Ok(n)
+        Some(n)
     }
 
     /// A string after its opening quote, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
     /// whole characters of valid UTF-8 and the result needs no validation.
-    fn string(&mut self) -> Result<String, Failure> {
+    fn string(&mut self) -> Option<String> {
         let mut out = String::new();
         loop {
             let start = self.at;
@@ -398,48 +411,42 @@ impl Parser<'_> {
             }
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
-                return Err(too_large("a string longer than 8192 bytes"));
+                return self.fail(too_large("a string longer than 8192 bytes"));
             }
-            match self.next() {
-                None => return Err(bad("unterminated string")),
-                Some(b'"') => break,
-                _ => {
-                    let c = match self.next() {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let first = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&first)
-                                && self.text.as_bytes().get(self.at..self.at + 2) == Some(b"\\u")
-                            {
-                                self.at += 2;
-                                let second = self.hex4()?;
-                                if (0xDC00..0xE000).contains(&second) {
-                                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                                } else {
-                                    0xFFFD
-                                }
+            let c = match self.next() {
+                None => return self.fail(bad("unterminated string")),
+                Some(b'"') => return Some(out),
+                _ => match self.next() {
+                    Some(b'"') => '"',
+                    Some(b'\\') => '\\',
+                    Some(b'/') => '/',
+                    Some(b'b') => '\u{8}',
+                    Some(b'f') => '\u{c}',
+                    Some(b'n') => '\n',
+                    Some(b'r') => '\r',
+                    Some(b't') => '\t',
+                    Some(b'u') => {
+                        let first = self.hex4()?;
+                        let code = if (0xD800..0xDC00).contains(&first) && self.eat_word("\\u") {
+                            let second = self.hex4()?;
+                            if (0xDC00..0xE000).contains(&second) {
+                                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                             } else {
-                                first
-                            };
-                            char::from_u32(code).unwrap_or('\u{FFFD}')
-                        }
-                        _ => return Err(bad("bad escape")),
-                    };
-                    out.push(c);
-                }
-            }
+                                0xFFFD
+                            }
+                        } else {
+                            first
+                        };
+                        char::from_u32(code).unwrap_or('\u{FFFD}')
+                    }
+                    _ => return self.fail(bad("bad escape")),
+                },
+            };
+            out.push(c);
         }
-        Ok(out)
     }
 
-    fn number(&mut self) -> Result<f64, Failure> {
+    fn number(&mut self) -> Option<f64> {
         let negative = self.eat(b'-');
         let mut mantissa = 0u64;
         let mut exp = 0i32;
@@ -473,7 +480,7 @@ impl Parser<'_> {
             }
         }
         if !any {
-            return Err(bad("a number without digits"));
+            return self.fail(bad("a number without digits"));
         }
         if self.eat(b'e') || self.eat(b'E') {
             let sign = if self.eat(b'-') {
@@ -494,7 +501,7 @@ impl Parser<'_> {
         } else {
             scale(mantissa as f64, exp)
         };
-        Ok(if negative { -value } else { value })
+        Some(if negative { -value } else { value })
     }
 }
 
