@@ -279,6 +279,8 @@ impl Parser<'_> {
         None
     }
 
+    // Always inlined: called, it returns its `Option` through memory (measured larger).
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
@@ -311,6 +313,12 @@ impl Parser<'_> {
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
         }
+    }
+
+    /// Steps over white space, then over `b` when it comes next.
+    fn token(&mut self, b: u8) -> bool {
+        self.skip_space();
+        self.eat(b)
     }
 
     fn value(&mut self, depth: usize) -> Option<Value> {
@@ -349,28 +357,24 @@ impl Parser<'_> {
         let close = open + 2;
         let mut items = Vec::new();
         let mut entries = Vec::new();
-        self.skip_space();
-        if !self.eat(close) {
+        if !self.token(close) {
             loop {
                 if object {
-                    self.skip_space();
-                    if !self.eat(b'"') {
+                    if !self.token(b'"') {
                         return self.fail(bad("expected a key"));
                     }
                     let key = self.string()?;
-                    self.skip_space();
-                    if !self.eat(b':') {
+                    if !self.token(b':') {
                         return self.fail(bad("expected : after a key"));
                     }
                     entries.push((key, self.value(depth + 1)?));
                 } else {
                     items.push(self.value(depth + 1)?);
                 }
-                self.skip_space();
-                if self.eat(close) {
+                if self.token(close) {
                     break;
                 }
-                if !self.eat(b',') {
+                if !self.token(b',') {
                     return self.fail(bad(if object {
                         "expected , or } in an object"
                     } else {
@@ -389,13 +393,11 @@ impl Parser<'_> {
     fn hex4(&mut self) -> Option<u32> {
         let mut n = 0;
         for _ in 0..4 {
-            let digit = match self.next() {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return self.fail(bad("bad \\u escape")),
+            // `to_digit`, not a match on the three ranges: smaller.
+            let Some(digit) = self.next().and_then(|b| char::from(b).to_digit(16)) else {
+                return self.fail(bad("bad \\u escape"));
             };
-            n = n * 16 + u32::from(digit);
+            n = n * 16 + digit;
         }
         Some(n)
     }
