@@ -71,47 +71,39 @@ pub fn push_number(out: &mut String, n: f64) {
         mantissa *= 10;
         exp -= 1;
     }
-    let mut digits = 15;
-    while mantissa % 10 == 0 && digits > 1 {
+    // The mantissa is at least 10^14, so this stops at its last non-zero digit.
+    while mantissa % 10 == 0 {
         mantissa /= 10;
-        digits -= 1;
     }
     let mut text = String::new();
     push_u64(&mut text, mantissa);
-    let bytes = text.as_bytes();
-    if (-6..21).contains(&exp) {
-        // Plain notation, as JavaScript prints numbers in this range.
-        if exp < 0 {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(&text);
-        } else {
-            let whole = exp as usize + 1;
-            push_digits_with_point(out, bytes, whole);
-            for _ in bytes.len()..whole {
-                out.push('0');
-            }
+    // Plain notation in the range where JavaScript prints numbers so, else one digit before
+    // the point and an exponent. One loop writes the digits for every case: the point after
+    // `point` of them, zeros after them up to the point.
+    let plain = (-6..21).contains(&exp);
+    let point = if plain { exp + 1 } else { 1 };
+    if point <= 0 {
+        out.push_str("0.");
+        for _ in point..0 {
+            out.push('0');
         }
-    } else {
-        push_digits_with_point(out, bytes, 1);
+    }
+    let mut at = 0;
+    loop {
+        let digit = text.as_bytes().get(at as usize).copied();
+        if digit.is_none() && at >= point {
+            break;
+        }
+        if at == point && at > 0 {
+            out.push('.');
+        }
+        out.push(char::from(digit.unwrap_or(b'0')));
+        at += 1;
+    }
+    if !plain {
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
         push_u64(out, u64::from(exp.unsigned_abs()));
-    }
-}
-
-/// Appends the ASCII `digits` with a `.` after the first `point` of them (none when they
-/// are fewer).
-fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
-    let mut at = 0;
-    while let Some(&d) = digits.get(at) {
-        if at == point {
-            out.push('.');
-        }
-        out.push(char::from(d));
-        at += 1;
     }
 }
 
