@@ -167,22 +167,22 @@ pub fn push_value(out: &mut String, value: &Value) {
 /// value, then `close()`.
 pub struct Object<'a> {
     out: &'a mut String,
-    empty: bool,
 }
 
 impl<'a> Object<'a> {
     /// Writes `{`.
     pub fn open(out: &'a mut String) -> Object<'a> {
         out.push('{');
-        Object { out, empty: true }
+        Object { out }
     }
 
     /// Writes the key (and a comma before it when needed); the caller writes the value.
     pub fn key(&mut self, key: &str) -> &mut String {
-        if !self.empty {
+        // The first key comes right after the `{`; no value ends with one. (No flag to keep:
+        // smaller.)
+        if self.out.as_bytes().last() != Some(&b'{') {
             self.out.push(',');
         }
-        self.empty = false;
         push_str(self.out, key);
         self.out.push(':');
         self.out
@@ -490,11 +490,8 @@ impl Parser<'_> {
             }
             exp += sign * e;
         }
-        let value = if mantissa == 0 {
-            0.0
-        } else {
-            scale(mantissa as f64, exp)
-        };
+        // Zero scales to zero.
+        let value = scale(mantissa as f64, exp);
         Some(if negative { -value } else { value })
     }
 }
