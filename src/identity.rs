@@ -4,9 +4,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{
-    push_u64, rsplit_once_byte, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER,
-};
+use crate::text::{push_u64, split_byte, split_once_byte, trim, MAX_SAFE_INTEGER};
 
 /// The value of cookie `name` in a `document.cookie` string.
 pub fn cookie<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
@@ -135,8 +133,11 @@ pub fn fbc_from_click(fbclid: &str, now_ms: f64) -> Option<String> {
 pub fn current_fbc(cookie: Option<&str>, fbclid: Option<&str>, now_ms: f64) -> Option<String> {
     let from_cookie = cookie.and_then(fbc);
     match (from_cookie, fbclid.filter(|id| is_fbclid(id))) {
-        // Click ids have no `.`: the cookie carries this one when it is its last part.
-        (Some(c), Some(id)) if rsplit_once_byte(&c, b'.').is_some_and(|(_, last)| last == id) => {
+        // Click ids have no `.`: the cookie carries this one when it ends with `.<id>`.
+        (Some(c), Some(id))
+            if c.strip_suffix(id)
+                .is_some_and(|head| head.as_bytes().last() == Some(&b'.')) =>
+        {
             Some(c)
         }
         (_, Some(id)) => fbc_from_click(id, now_ms),
@@ -245,6 +246,11 @@ mod tests {
             Some("fb.1.1763856000123.IwAR2")
         );
         assert_eq!(current_fbc(Some(old), None, now).as_deref(), Some(old));
+        // The same click id only when it is the whole last part.
+        assert_eq!(
+            current_fbc(Some("fb.1.1700000000000.XIwAR1"), Some("IwAR1"), now).as_deref(),
+            Some("fb.1.1763856000123.IwAR1")
+        );
         assert_eq!(current_fbc(Some("junk"), Some("bad id"), now), None);
         assert_eq!(fbc_from_click("x", f64::NAN), None);
     }
