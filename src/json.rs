@@ -111,23 +111,25 @@ pub fn push_number(out: &mut String, n: f64) {
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            _ => "",
+        // The letter of the five short escapes (a letter, not a string each: smaller).
+        let letter = match c {
+            '"' => '"',
+            '\\' => '\\',
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            _ => '\0',
         };
-        match c {
-            _ if !escape.is_empty() => out.push_str(escape),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                let hex = b"0123456789abcdef";
-                out.push(char::from(hex[(c as usize >> 4) & 0xF]));
-                out.push(char::from(hex[c as usize & 0xF]));
-            }
-            c => out.push(c),
+        if letter != '\0' {
+            out.push('\\');
+            out.push(letter);
+        } else if (c as u32) < 0x20 {
+            out.push_str("\\u00");
+            let hex = b"0123456789abcdef";
+            out.push(char::from(hex[(c as usize >> 4) & 0xF]));
+            out.push(char::from(hex[c as usize & 0xF]));
+        } else {
+            out.push(c);
         }
     }
     out.push('"');
