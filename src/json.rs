@@ -258,6 +258,20 @@ fn too_large(why: &'static str) -> Failure {
     (Rule::TooLarge, why)
 }
 
+/// The character a one-letter escape (`\\n`…) stands for: looked up in a table of pairs
+/// (smaller than a match).
+fn one_letter_escape(letter: Option<u8>) -> Option<char> {
+    const ESCAPES: &[u8] = b"\"\"\\\\//b\x08f\x0cn\nr\rt\t";
+    let mut at = 0;
+    while let Some(&[key, c]) = ESCAPES.get(at..at + 2) {
+        if Some(key) == letter {
+            return Some(char::from(c));
+        }
+        at += 2;
+    }
+    None
+}
+
 struct Parser<'a> {
     text: &'a str,
     at: usize,
@@ -413,14 +427,6 @@ impl Parser<'_> {
                 None => return self.fail(bad("unterminated string")),
                 Some(b'"') => return Some(out),
                 _ => match self.next() {
-                    Some(b'"') => '"',
-                    Some(b'\\') => '\\',
-                    Some(b'/') => '/',
-                    Some(b'b') => '\u{8}',
-                    Some(b'f') => '\u{c}',
-                    Some(b'n') => '\n',
-                    Some(b'r') => '\r',
-                    Some(b't') => '\t',
                     Some(b'u') => {
                         let first = self.hex4()?;
                         let code = if (0xD800..0xDC00).contains(&first) && self.eat_word("\\u") {
@@ -435,7 +441,10 @@ impl Parser<'_> {
                         };
                         char::from_u32(code).unwrap_or('\u{FFFD}')
                     }
-                    _ => return self.fail(bad("bad escape")),
+                    letter => match one_letter_escape(letter) {
+                        Some(c) => c,
+                        None => return self.fail(bad("bad escape")),
+                    },
                 },
             };
             out.push(c);
