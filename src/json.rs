@@ -11,12 +11,6 @@ use crate::prelude::*;
 use crate::text::{push_u64, MAX_SAFE_INTEGER};
 use crate::value::Value;
 
-/// Exact powers of ten as f64 (10^0 … 10^22 are all exact).
-const POWERS: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
 /// `n` times 10^`exp`: one correctly rounded operation for |exp| ≤ 22, a few more beyond.
 fn scale(mut n: f64, mut exp: i32) -> f64 {
     while exp > 22 {
@@ -27,10 +21,12 @@ fn scale(mut n: f64, mut exp: i32) -> f64 {
         n /= 1e22;
         exp += 22;
     }
-    let power = POWERS
-        .get(exp.unsigned_abs() as usize)
-        .copied()
-        .unwrap_or(1.0);
+    // 10^0 … 10^22 are all exact in f64, and so is each product on the way: the same powers
+    // as a table of them, without the table's 184 bytes.
+    let mut power = 1.0;
+    for _ in 0..exp.unsigned_abs() {
+        power *= 10.0;
+    }
     if exp >= 0 {
         n * power
     } else {
@@ -537,6 +533,16 @@ mod tests {
             (f64::INFINITY, "null"),
         ] {
             assert_eq!(number(n), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn powers_of_ten_are_exact() {
+        for k in 0..=22 {
+            let exact: f64 = format!("1e{k}").parse().expect("a number");
+            assert_eq!(scale(1.0, k), exact, "10^{k}");
+            let inverse: f64 = format!("1e-{k}").parse().expect("a number");
+            assert_eq!(scale(1.0, -k), inverse, "10^-{k}");
         }
     }
 
