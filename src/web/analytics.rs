@@ -374,9 +374,13 @@ impl BookingAnalytics {
         let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
             return Err(JsError::new(REENTERED));
         };
-        let updated = pipeline.update_consent(&value);
+        // A match, not `map_err(..)?`: the released calls are not copied into a second
+        // `Result`.
+        let (meta_named, mut released) = match pipeline.update_consent(&value) {
+            Ok(updated) => updated,
+            Err(why) => return Err(JsError::new(&why)),
+        };
         drop(pipeline);
-        let (meta_named, mut released) = updated.map_err(|why| JsError::new(&why))?;
         let mut command = String::from(r#"["consent","update","#);
         json::push_value(&mut command, &value);
         command.push(']');
