@@ -222,6 +222,7 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         text,
         at: 0,
         values: 0,
+        // What is left when no step fails: text after the value.
         failure: bad("unexpected text after the value"),
     };
     if let Some(value) = parser.value(0) {
@@ -254,7 +255,7 @@ fn too_large(why: &'static str) -> Failure {
     (Rule::TooLarge, why)
 }
 
-/// The character a one-letter escape (`\\n`…) stands for: looked up in a table of pairs
+/// The character a one-letter escape (`\n`…) stands for: looked up in a table of pairs
 /// (smaller than a match).
 fn one_letter_escape(letter: Option<u8>) -> Option<char> {
     const ESCAPES: &[u8] = b"\"\"\\\\//b\x08f\x0cn\nr\rt\t";
