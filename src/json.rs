@@ -460,26 +460,19 @@ impl Parser<'_> {
         loop {
             match self.peek() {
                 Some(b @ b'0'..=b'9') => {
-                    self.at += 1;
                     any = true;
                     if digits < 19 {
                         mantissa = mantissa * 10 + u64::from(b - b'0');
-                        if mantissa > 0 {
-                            digits += 1;
-                        }
-                        if fraction {
-                            exp -= 1;
-                        }
-                    } else if !fraction {
-                        exp += 1;
+                        digits += u32::from(mantissa > 0);
+                        exp -= i32::from(fraction);
+                    } else {
+                        exp += i32::from(!fraction);
                     }
                 }
-                Some(b'.') if !fraction => {
-                    self.at += 1;
-                    fraction = true;
-                }
+                Some(b'.') if !fraction => fraction = true,
                 _ => break,
             }
+            self.at += 1;
         }
         if !any {
             return self.fail(bad("a number without digits"));
