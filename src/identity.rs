@@ -114,6 +114,8 @@ pub fn fbc(cookie: &str) -> Option<String> {
 }
 
 /// Meta's click ids: 1 to 500 URL-safe characters.
+// Always inlined: measured smaller.
+#[inline(always)]
 fn is_fbclid(s: &str) -> bool {
     made_of(s, true, 1, 500)
 }

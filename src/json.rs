@@ -169,6 +169,8 @@ pub struct Object<'a> {
 
 impl<'a> Object<'a> {
     /// Writes `{`.
+    // Always inlined: measured smaller.
+    #[inline(always)]
     pub fn open(out: &'a mut String) -> Object<'a> {
         out.push('{');
         Object { out }
@@ -321,6 +323,8 @@ impl Parser<'_> {
     }
 
     /// Steps over white space, then over `b` when it comes next.
+    // Always inlined: measured smaller.
+    #[inline(always)]
     fn token(&mut self, b: u8) -> bool {
         self.skip_space();
         self.eat(b)
