@@ -11,12 +11,6 @@ use crate::prelude::*;
 use crate::text::{push_u64, MAX_SAFE_INTEGER};
 use crate::value::Value;
 
-/// Exact powers of ten as f64 (10^0 … 10^22 are all exact).
-const POWERS: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
 /// `n` times 10^`exp`: one correctly rounded operation for |exp| ≤ 22, a few more beyond.
 fn scale(mut n: f64, mut exp: i32) -> f64 {
     while exp > 22 {
@@ -27,10 +21,12 @@ fn scale(mut n: f64, mut exp: i32) -> f64 {
         n /= 1e22;
         exp += 22;
     }
-    let power = POWERS
-        .get(exp.unsigned_abs() as usize)
-        .copied()
-        .unwrap_or(1.0);
+    // 10^0 … 10^22 are all exact in f64, and so is each product on the way: the same powers
+    // as a table of them, without the table's 184 bytes.
+    let mut power = 1.0;
+    for _ in 0..exp.unsigned_abs() {
+        power *= 10.0;
+    }
     if exp >= 0 {
         n * power
     } else {
@@ -71,47 +67,39 @@ pub fn push_number(out: &mut String, n: f64) {
         mantissa *= 10;
         exp -= 1;
     }
-    let mut digits = 15;
-    while mantissa % 10 == 0 && digits > 1 {
+    // The mantissa is at least 10^14, so this stops at its last non-zero digit.
+    while mantissa % 10 == 0 {
         mantissa /= 10;
-        digits -= 1;
     }
     let mut text = String::new();
     push_u64(&mut text, mantissa);
-    let bytes = text.as_bytes();
-    if (-6..21).contains(&exp) {
-        // Plain notation, as JavaScript prints numbers in this range.
-        if exp < 0 {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(&text);
-        } else {
-            let whole = exp as usize + 1;
-            push_digits_with_point(out, bytes, whole);
-            for _ in bytes.len()..whole {
-                out.push('0');
-            }
+    // Plain notation in the range where JavaScript prints numbers so, else one digit before
+    // the point and an exponent. One loop writes the digits for every case: the point after
+    // `point` of them, zeros after them up to the point.
+    let plain = (-6..21).contains(&exp);
+    let point = if plain { exp + 1 } else { 1 };
+    if point <= 0 {
+        out.push_str("0.");
+        for _ in point..0 {
+            out.push('0');
         }
-    } else {
-        push_digits_with_point(out, bytes, 1);
+    }
+    let mut at = 0;
+    loop {
+        let digit = text.as_bytes().get(at as usize).copied();
+        if digit.is_none() && at >= point {
+            break;
+        }
+        if at == point && at > 0 {
+            out.push('.');
+        }
+        out.push(char::from(digit.unwrap_or(b'0')));
+        at += 1;
+    }
+    if !plain {
         out.push('e');
         out.push(if exp < 0 { '-' } else { '+' });
         push_u64(out, u64::from(exp.unsigned_abs()));
-    }
-}
-
-/// Appends the ASCII `digits` with a `.` after the first `point` of them (none when they
-/// are fewer).
-fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
-    let mut at = 0;
-    while let Some(&d) = digits.get(at) {
-        if at == point {
-            out.push('.');
-        }
-        out.push(char::from(d));
-        at += 1;
     }
 }
 
@@ -119,23 +107,25 @@ fn push_digits_with_point(out: &mut String, digits: &[u8], point: usize) {
 pub fn push_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
-        let escape = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            _ => "",
+        // The letter of the five short escapes (a letter, not a string each: smaller).
+        let letter = match c {
+            '"' => '"',
+            '\\' => '\\',
+            '\n' => 'n',
+            '\r' => 'r',
+            '\t' => 't',
+            _ => '\0',
         };
-        match c {
-            _ if !escape.is_empty() => out.push_str(escape),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                let hex = b"0123456789abcdef";
-                out.push(char::from(hex[(c as usize >> 4) & 0xF]));
-                out.push(char::from(hex[c as usize & 0xF]));
-            }
-            c => out.push(c),
+        if letter != '\0' {
+            out.push('\\');
+            out.push(letter);
+        } else if (c as u32) < 0x20 {
+            out.push_str("\\u00");
+            let hex = b"0123456789abcdef";
+            out.push(char::from(hex[(c as usize >> 4) & 0xF]));
+            out.push(char::from(hex[c as usize & 0xF]));
+        } else {
+            out.push(c);
         }
     }
     out.push('"');
@@ -175,22 +165,24 @@ pub fn push_value(out: &mut String, value: &Value) {
 /// value, then `close()`.
 pub struct Object<'a> {
     out: &'a mut String,
-    empty: bool,
 }
 
 impl<'a> Object<'a> {
     /// Writes `{`.
+    // Always inlined: measured smaller.
+    #[inline(always)]
     pub fn open(out: &'a mut String) -> Object<'a> {
         out.push('{');
-        Object { out, empty: true }
+        Object { out }
     }
 
     /// Writes the key (and a comma before it when needed); the caller writes the value.
     pub fn key(&mut self, key: &str) -> &mut String {
-        if !self.empty {
+        // The first key comes right after the `{`; no value ends with one. (No flag to keep:
+        // smaller.)
+        if self.out.as_bytes().last() != Some(&b'{') {
             self.out.push(',');
         }
-        self.empty = false;
         push_str(self.out, key);
         self.out.push(':');
         self.out
@@ -232,23 +224,24 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
         text,
         at: 0,
         values: 0,
+        // What is left when no step fails: text after the value.
+        failure: bad("unexpected text after the value"),
     };
-    let parsed = parser.value(0).and_then(|value| {
+    if let Some(value) = parser.value(0) {
         parser.skip_space();
-        if parser.at != parser.text.len() {
-            return Err(bad("unexpected text after the value"));
+        if parser.at == parser.text.len() {
+            return Ok(value);
         }
-        Ok(value)
-    });
-    // The problem is built here, once: inside the parser a failure is two words.
-    parsed.map_err(|(rule, why)| {
-        let prefix = if rule == Rule::TooLarge {
-            ""
-        } else {
-            "not valid JSON: "
-        };
-        Problem::new(path, rule, &(String::from(prefix) + why))
-    })
+    }
+    // The problem is built here, once: inside the parser a failure is two words, kept in the
+    // parser (its steps return `None`, not a `Result`: one error path for all of them).
+    let (rule, why) = parser.failure;
+    let prefix = if rule == Rule::TooLarge {
+        ""
+    } else {
+        "not valid JSON: "
+    };
+    Err(Problem::new(path, rule, &(String::from(prefix) + why)))
 }
 
 /// Why parsing failed: the rule and the message's text.
@@ -264,13 +257,37 @@ fn too_large(why: &'static str) -> Failure {
     (Rule::TooLarge, why)
 }
 
+/// The character a one-letter escape (`\n`…) stands for: looked up in a table of pairs
+/// (smaller than a match).
+fn one_letter_escape(letter: Option<u8>) -> Option<char> {
+    const ESCAPES: &[u8] = b"\"\"\\\\//b\x08f\x0cn\nr\rt\t";
+    let mut at = 0;
+    while let Some(&[key, c]) = ESCAPES.get(at..at + 2) {
+        if Some(key) == letter {
+            return Some(char::from(c));
+        }
+        at += 2;
+    }
+    None
+}
+
 struct Parser<'a> {
     text: &'a str,
     at: usize,
     values: usize,
+    /// Why the step that returned `None` failed.
+    failure: Failure,
 }
 
 impl Parser<'_> {
+    /// Records why parsing failed; `None` for the step to return.
+    fn fail<T>(&mut self, failure: Failure) -> Option<T> {
+        self.failure = failure;
+        None
+    }
+
+    // Always inlined: called, it returns its `Option` through memory (measured larger).
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.at).copied()
     }
@@ -290,106 +307,113 @@ impl Parser<'_> {
         next
     }
 
+    /// Steps over `word` when it comes next.
+    fn eat_word(&mut self, word: &str) -> bool {
+        let next = self.text.as_bytes().get(self.at..self.at + word.len()) == Some(word.as_bytes());
+        if next {
+            self.at += word.len();
+        }
+        next
+    }
+
     fn skip_space(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.at += 1;
         }
     }
 
-    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value, Failure> {
-        for &expected in word {
-            if !self.eat(expected) {
-                return Err(bad("unknown literal"));
-            }
-        }
-        Ok(value)
+    /// Steps over white space, then over `b` when it comes next.
+    // Always inlined: measured smaller.
+    #[inline(always)]
+    fn token(&mut self, b: u8) -> bool {
+        self.skip_space();
+        self.eat(b)
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value, Failure> {
+    fn value(&mut self, depth: usize) -> Option<Value> {
         self.values += 1;
         if self.values > MAX_VALUES {
-            return Err(too_large("the value holds more than 2000 values"));
+            return self.fail(too_large("the value holds more than 2000 values"));
         }
         self.skip_space();
-        match self.peek() {
-            Some(b'n') => self.literal(b"null", Value::Null),
-            Some(b't') => self.literal(b"true", Value::Bool(true)),
-            Some(b'f') => self.literal(b"false", Value::Bool(false)),
+        let (word, literal) = match self.peek() {
+            Some(b'n') => ("null", Value::Null),
+            Some(b't') => ("true", Value::Bool(true)),
+            Some(b'f') => ("false", Value::Bool(false)),
             Some(b'"') => {
                 self.at += 1;
-                self.string().map(Value::String)
+                return self.string().map(Value::String);
             }
-            Some(b'-' | b'0'..=b'9') => self.number().map(Value::Number),
-            Some(b'[') | Some(b'{') if depth >= MAX_DEPTH => {
-                Err(too_large("nested more than 8 levels deep"))
-            }
-            Some(b'[') => {
-                self.at += 1;
-                let mut items = Vec::new();
-                self.skip_space();
-                if self.eat(b']') {
-                    return Ok(Value::Array(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    self.skip_space();
-                    if self.eat(b']') {
-                        return Ok(Value::Array(items));
-                    }
-                    if !self.eat(b',') {
-                        return Err(bad("expected , or ] in an array"));
-                    }
-                }
-            }
-            Some(b'{') => {
-                self.at += 1;
-                let mut entries = Vec::new();
-                self.skip_space();
-                if self.eat(b'}') {
-                    return Ok(Value::Object(entries));
-                }
-                loop {
-                    self.skip_space();
-                    if !self.eat(b'"') {
-                        return Err(bad("expected a key"));
-                    }
-                    let key = self.string()?;
-                    self.skip_space();
-                    if !self.eat(b':') {
-                        return Err(bad("expected : after a key"));
-                    }
-                    let value = self.value(depth + 1)?;
-                    entries.push((key, value));
-                    self.skip_space();
-                    if self.eat(b'}') {
-                        return Ok(Value::Object(entries));
-                    }
-                    if !self.eat(b',') {
-                        return Err(bad("expected , or } in an object"));
-                    }
-                }
-            }
-            _ => Err(bad("expected a value")),
+            Some(b'-' | b'0'..=b'9') => return self.number().map(Value::Number),
+            Some(open @ (b'[' | b'{')) => return self.container(open, depth),
+            _ => return self.fail(bad("expected a value")),
+        };
+        if !self.eat_word(word) {
+            return self.fail(bad("unknown literal"));
         }
+        Some(literal)
     }
 
-    fn hex4(&mut self) -> Result<u32, Failure> {
+    /// An array or an object, from its opening bracket `open`: one loop for both (an object's
+    /// entries are an array's items with a key before each).
+    fn container(&mut self, open: u8, depth: usize) -> Option<Value> {
+        if depth >= MAX_DEPTH {
+            return self.fail(too_large("nested more than 8 levels deep"));
+        }
+        self.at += 1;
+        let object = open == b'{';
+        // `]` and `}` come two code points after `[` and `{`.
+        let close = open + 2;
+        let mut items = Vec::new();
+        let mut entries = Vec::new();
+        if !self.token(close) {
+            loop {
+                if object {
+                    if !self.token(b'"') {
+                        return self.fail(bad("expected a key"));
+                    }
+                    let key = self.string()?;
+                    if !self.token(b':') {
+                        return self.fail(bad("expected : after a key"));
+                    }
+                    entries.push((key, self.value(depth + 1)?));
+                } else {
+                    items.push(self.value(depth + 1)?);
+                }
+                if self.token(close) {
+                    break;
+                }
+                if !self.token(b',') {
+                    return self.fail(bad(if object {
+                        "expected , or } in an object"
+                    } else {
+                        "expected , or ] in an array"
+                    }));
+                }
+            }
+        }
+        Some(if object {
+            Value::Object(entries)
+        } else {
+            Value::Array(items)
+        })
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
         let mut n = 0;
         for _ in 0..4 {
-            let digit = match self.next() {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(bad("bad \\u escape")),
+            // `to_digit`, not a match on the three ranges: smaller.
+            let Some(digit) = self.next().and_then(|b| char::from(b).to_digit(16)) else {
+                return self.fail(bad("bad \\u escape"));
             };
-            n = n * 16 + u32::from(digit);
+            n = n * 16 + digit;
         }
-        Ok(n)
+        Some(n)
     }
 
     /// A string after its opening quote, copied run by run from the text: runs end at `"` or `\\` (ASCII), so they are
     /// whole characters of valid UTF-8 and the result needs no validation.
-    fn string(&mut self) -> Result<String, Failure> {
+    fn string(&mut self) -> Option<String> {
         let mut out = String::new();
         loop {
             let start = self.at;
@@ -398,48 +422,37 @@ impl Parser<'_> {
             }
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
-                return Err(too_large("a string longer than 8192 bytes"));
+                return self.fail(too_large("a string longer than 8192 bytes"));
             }
-            match self.next() {
-                None => return Err(bad("unterminated string")),
-                Some(b'"') => break,
-                _ => {
-                    let c = match self.next() {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let first = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&first)
-                                && self.text.as_bytes().get(self.at..self.at + 2) == Some(b"\\u")
-                            {
-                                self.at += 2;
-                                let second = self.hex4()?;
-                                if (0xDC00..0xE000).contains(&second) {
-                                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                                } else {
-                                    0xFFFD
-                                }
+            let c = match self.next() {
+                None => return self.fail(bad("unterminated string")),
+                Some(b'"') => return Some(out),
+                _ => match self.next() {
+                    Some(b'u') => {
+                        let first = self.hex4()?;
+                        let code = if (0xD800..0xDC00).contains(&first) && self.eat_word("\\u") {
+                            let second = self.hex4()?;
+                            if (0xDC00..0xE000).contains(&second) {
+                                0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
                             } else {
-                                first
-                            };
-                            char::from_u32(code).unwrap_or('\u{FFFD}')
-                        }
-                        _ => return Err(bad("bad escape")),
-                    };
-                    out.push(c);
-                }
-            }
+                                0xFFFD
+                            }
+                        } else {
+                            first
+                        };
+                        char::from_u32(code).unwrap_or('\u{FFFD}')
+                    }
+                    letter => match one_letter_escape(letter) {
+                        Some(c) => c,
+                        None => return self.fail(bad("bad escape")),
+                    },
+                },
+            };
+            out.push(c);
         }
-        Ok(out)
     }
 
-    fn number(&mut self) -> Result<f64, Failure> {
+    fn number(&mut self) -> Option<f64> {
         let negative = self.eat(b'-');
         let mut mantissa = 0u64;
         let mut exp = 0i32;
@@ -451,29 +464,22 @@ impl Parser<'_> {
         loop {
             match self.peek() {
                 Some(b @ b'0'..=b'9') => {
-                    self.at += 1;
                     any = true;
                     if digits < 19 {
                         mantissa = mantissa * 10 + u64::from(b - b'0');
-                        if mantissa > 0 {
-                            digits += 1;
-                        }
-                        if fraction {
-                            exp -= 1;
-                        }
-                    } else if !fraction {
-                        exp += 1;
+                        digits += u32::from(mantissa > 0);
+                        exp -= i32::from(fraction);
+                    } else {
+                        exp += i32::from(!fraction);
                     }
                 }
-                Some(b'.') if !fraction => {
-                    self.at += 1;
-                    fraction = true;
-                }
+                Some(b'.') if !fraction => fraction = true,
                 _ => break,
             }
+            self.at += 1;
         }
         if !any {
-            return Err(bad("a number without digits"));
+            return self.fail(bad("a number without digits"));
         }
         if self.eat(b'e') || self.eat(b'E') {
             let sign = if self.eat(b'-') {
@@ -489,12 +495,9 @@ impl Parser<'_> {
             }
             exp += sign * e;
         }
-        let value = if mantissa == 0 {
-            0.0
-        } else {
-            scale(mantissa as f64, exp)
-        };
-        Ok(if negative { -value } else { value })
+        // Zero scales to zero.
+        let value = scale(mantissa as f64, exp);
+        Some(if negative { -value } else { value })
     }
 }
 
@@ -528,6 +531,16 @@ mod tests {
             (f64::INFINITY, "null"),
         ] {
             assert_eq!(number(n), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn powers_of_ten_are_exact() {
+        for k in 0..=22 {
+            let exact: f64 = format!("1e{k}").parse().expect("a number");
+            assert_eq!(scale(1.0, k), exact, "10^{k}");
+            let inverse: f64 = format!("1e-{k}").parse().expect("a number");
+            assert_eq!(scale(1.0, -k), inverse, "10^-{k}");
         }
     }
 

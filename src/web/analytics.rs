@@ -373,9 +373,13 @@ impl BookingAnalytics {
         let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
             return Err(JsError::new(REENTERED));
         };
-        let updated = pipeline.update_consent(&value);
+        // A match, not `map_err(..)?`: the released calls are not copied into a second
+        // `Result`.
+        let (meta_named, mut released) = match pipeline.update_consent(&value) {
+            Ok(updated) => updated,
+            Err(why) => return Err(JsError::new(&why)),
+        };
         drop(pipeline);
-        let (meta_named, mut released) = updated.map_err(|why| JsError::new(&why))?;
         let mut command = String::from(r#"["consent","update","#);
         json::push_value(&mut command, &value);
         command.push(']');
@@ -459,13 +463,8 @@ impl BookingAnalytics {
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
     #[wasm_bindgen(js_name = clientId, unchecked_return_type = "string | null")]
     pub fn client_id(&self) -> JsValue {
-        // As JSON through to_js, like the other answers (no string-to-JS conversion import).
-        let mut json = String::new();
-        match super::current_identity().ga_client_id {
-            Some(id) => json::push_str(&mut json, &id),
-            None => json.push_str("null"),
-        }
-        to_js(&json)
+        // The field of `identity()`: no JSON of its own to write.
+        js::get(&self.identity(), "gaClientId")
     }
 
     /// The visitor's identifiers: GA client ID, `_fbp`, and `_fbc` (from the cookie, or minted
