@@ -92,17 +92,17 @@ fn apply_signals(value: &Value, path: &str, granted: &mut [bool; 4]) -> Result<(
 }
 
 impl Consent {
-    /// Reads the `consent` option: `{mode?: "basic" | "advanced", default?: {signal: ...}}`.
-    /// Signals the default does not name are denied.
+    /// The `consent` option, for tests (the constructor reads it in place with `read_option`).
+    #[cfg(test)]
     pub fn from_option(value: &Value) -> Result<Consent, String> {
         let mut consent = None;
         Consent::read_option(value, &mut consent)?;
-        // `read_option` fills it whenever it succeeds.
-        consent.ok_or_else(String::new)
+        Ok(consent.expect("read_option fills it when it succeeds"))
     }
 
-    /// `from_option`, into `out` (filled in place: moving the result through `Result` cost
-    /// more code in the constructor).
+    /// Reads the `consent` option: `{mode?: "basic" | "advanced", default?: {signal: ...}}`,
+    /// into `out`. Signals the default does not name are denied. (Filled in place: moving the
+    /// result through `Result` cost more code in the constructor.)
     pub fn read_option(value: &Value, out: &mut Option<Consent>) -> Result<(), String> {
         let Value::Object(entries) = value else {
             return Err("consent: expected an object {mode, default}".to_string());

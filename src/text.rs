@@ -154,18 +154,6 @@ pub fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     None
 }
 
-/// `s` split at the last `sep` (an ASCII byte), without it.
-pub fn rsplit_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    let mut at = s.len();
-    loop {
-        at = at.checked_sub(1)?;
-        if s.as_bytes().get(at) == Some(&sep) {
-            break;
-        }
-    }
-    Some((s.get(..at)?, s.get(at + 1..)?))
-}
-
 /// Whether `s` contains the ASCII byte `b`.
 pub fn has_byte(s: &str, b: u8) -> bool {
     split_once_byte(s, b).is_some()
@@ -264,7 +252,6 @@ mod tests {
     fn byte_splits_match_str_splits() {
         for s in ["", ".", "a.b", "a..b.", ".é.x", "no-dot", "é.é"] {
             assert_eq!(split_once_byte(s, b'.'), s.split_once('.'), "{s:?}");
-            assert_eq!(rsplit_once_byte(s, b'.'), s.rsplit_once('.'), "{s:?}");
             assert_eq!(has_byte(s, b'.'), s.contains('.'), "{s:?}");
             assert_eq!(
                 split_byte(s, b'.').collect::<Vec<_>>(),
