@@ -11,8 +11,9 @@
 //!   `storage_failures`.
 //! - The stored text is JSON lines: a header line `{"v":1,"claimed_by":…,"claim_until":…}`
 //!   (the claim serialises flushing across tabs where Web Locks are missing), then one entry
-//!   per line, `{"k":"c"|"m","id":…,"t":<ms>,"j":<the JSON to send>}`. A line that does not
-//!   parse is skipped (counted as dropped), so one corrupt entry costs one entry.
+//!   per line, `{"k":"c"|"m","id":…,"t":<ms>,"j":<the JSON to send>}`. The outbox reads only
+//!   lines it wrote, so it reads their fields by position. A line that does not parse, or not
+//!   into these fields, is skipped (counted as dropped), so one corrupt entry costs one entry.
 
 use crate::flatten::{FlatParams, Scalar};
 use crate::identity::Identity;
@@ -95,25 +96,29 @@ impl Entry {
         object.close();
     }
 
-    /// The entry a parsed line holds, when it is one.
+    /// The entry a parsed line holds, when it is one: its fields by position, in the order
+    /// `push_line` writes them (looking each key up cost 0.1 KB gzip more).
     fn from_value(value: &Value) -> Option<Entry> {
-        let kind = match value.get("k")?.as_str()? {
+        let Value::Object(fields) = value else {
+            return None;
+        };
+        let [(_, Value::String(kind)), (_, Value::String(id)), (_, Value::Number(time_ms)), (_, json)] =
+            &fields[..]
+        else {
+            return None;
+        };
+        let kind = match kind.as_str() {
             "c" => Kind::Companion,
             "m" => Kind::Meta,
             _ => return None,
         };
-        let id = value.get("id")?.as_str()?.to_string();
-        let time_ms = match value.get("t")? {
-            Value::Number(n) => *n,
-            _ => return None,
-        };
-        let mut json = String::new();
-        push_value(&mut json, value.get("j")?);
+        let mut text = String::new();
+        push_value(&mut text, json);
         Some(Entry {
             kind,
-            id,
-            time_ms,
-            json,
+            id: id.clone(),
+            time_ms: *time_ms,
+            json: text,
         })
     }
 }
@@ -158,9 +163,10 @@ impl Doc {
                 continue;
             };
             if line.starts_with("{\"v\":") {
-                let by = value.get("claimed_by").and_then(Value::as_str);
-                if let (Some(by), Some(Value::Number(until))) = (by, value.get("claim_until")) {
-                    doc.claim = Some((by.to_string(), *until));
+                if let Value::Object(fields) = value {
+                    if let [_, (_, Value::String(by)), (_, Value::Number(until))] = &fields[..] {
+                        doc.claim = Some((by.clone(), *until));
+                    }
                 }
                 continue;
             }
@@ -779,13 +785,15 @@ mod tests {
                 "\n{not json\n",
                 &good,
                 "\n{\"k\":\"z\",\"id\":\"q\",\"t\":1,\"j\":1}\n\u{0}\u{ffff}garbage\n[1,2]",
+                // Fields out of their written order.
+                "\n{\"id\":\"q\",\"k\":\"c\",\"t\":1,\"j\":1}",
             ]),
             ..Memory::default()
         };
         let mut outbox = Outbox::new(&mut store);
         let entries = outbox.entries(NOW);
         assert_eq!(entries, vec![entry(Kind::Companion, "good", NOW)]);
-        assert_eq!(outbox.stats().dropped, 5);
+        assert_eq!(outbox.stats().dropped, 6);
         assert_eq!(outbox.stats().storage_failures, 0);
         for text in ["", "\n\n", "{}", "null", "{\"v\":1}"] {
             let mut store = Memory {
