@@ -16,10 +16,11 @@ use super::js;
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, batch_head, batches, collect_event_json, outcome, with_ga4_delivered_in_browser,
-    Entry, Kind, Outbox, OutboxStats, Outcome, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES,
-    STORAGE_KEY,
+    backoff_ms, collect_event_json, with_ga4_delivered_in_browser, Entry, Kind, Outbox,
+    OutboxStats, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES, STORAGE_KEY,
 };
+#[cfg(feature = "companion")]
+use crate::outbox::{batch_head, batches, outcome, Outcome};
 use crate::pipeline::Draft;
 use crate::prelude::*;
 use crate::text::push_u64;
@@ -31,12 +32,14 @@ struct State {
     companion: Option<Companion>,
     /// This tab's name in a claim (where Web Locks are missing).
     tab: String,
+    #[cfg_attr(not(feature = "companion"), allow(dead_code))]
     debug: bool,
     /// A flush is running (lock requested, or a request in flight).
     busy: bool,
     /// The lock's release function, `undefined` under a claim.
     release: JsValue,
     /// The IDs of the batch in flight.
+    #[cfg_attr(not(feature = "companion"), allow(dead_code))]
     in_flight: Vec<String>,
     /// The pending `setTimeout`, or `undefined`.
     timer: JsValue,
@@ -67,9 +70,14 @@ impl State {
 /// The outbox and what delivers it.
 pub struct Delivery {
     state: RefCell<State>,
-    on_timer: Callback,
-    on_lock: Callback,
+    /// The timer's and the Web Lock's callback: one closure for both (each costs glue and
+    /// wasm). A timer calls it with nothing, the lock with its release function or `false`.
+    on_wake: Callback,
+    /// The companion's answers and the page's exit: companion-only, so the default build
+    /// creates two closures fewer.
+    #[cfg(feature = "companion")]
     on_answer: Callback,
+    #[cfg(feature = "companion")]
     on_exit: Callback,
 }
 
@@ -108,9 +116,16 @@ impl Delivery {
                 stopped: false,
                 awaiting_tag: Vec::new(),
             }),
-            on_timer: callback(weak, |d, _| d.flush()),
-            on_lock: callback(weak, Delivery::locked),
+            on_wake: callback(weak, |d, value| {
+                if value.is_null_or_undefined() {
+                    d.flush();
+                } else {
+                    d.locked(value);
+                }
+            }),
+            #[cfg(feature = "companion")]
             on_answer: callback(weak, Delivery::answer),
+            #[cfg(feature = "companion")]
             on_exit: callback(weak, |d, _| d.exit()),
         });
         delivery.watch_exit();
@@ -124,6 +139,7 @@ impl Delivery {
     pub fn watch_exit(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = false;
+            #[cfg(feature = "companion")]
             if state.companion().is_some() && state.exit_off.is_null_or_undefined() {
                 state.exit_off = js::on_exit(self.on_exit.as_ref());
             }
@@ -226,7 +242,7 @@ impl Delivery {
                 return;
             }
             js::cancel(&state.timer);
-            state.timer = js::later(self.on_timer.as_ref(), ms);
+            state.timer = js::later(self.on_wake.as_ref(), ms);
         }
     }
 
@@ -242,7 +258,7 @@ impl Delivery {
             }
             state.busy = true;
         }
-        if !js::lock(STORAGE_KEY, self.on_lock.as_ref()) {
+        if !js::lock(STORAGE_KEY, self.on_wake.as_ref()) {
             self.locked(JsValue::UNDEFINED);
         }
     }
@@ -301,21 +317,10 @@ impl Delivery {
             state.outbox.remove(Kind::Meta, &failed, false, now);
             let mut entries = entries;
             let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            let mut requested = false;
-            // `State::companion` by hand: the method would borrow all of `state`, and
-            // `in_flight` is set below.
-            let companion = state
-                .companion
-                .as_ref()
-                .filter(|_| cfg!(feature = "companion"));
-            if let Some(companion) = companion {
-                if let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() {
-                    state.in_flight = ids;
-                    // Sent under the borrow: `send` never throws and answers later, never at once.
-                    js::send(&companion.url, &body, self.on_answer.as_ref());
-                    requested = true;
-                }
-            }
+            #[cfg(feature = "companion")]
+            let requested = self.request(state, &entries);
+            #[cfg(not(feature = "companion"))]
+            let requested = false;
             (requested, hold_until)
         };
         match (requested, hold_until) {
@@ -328,12 +333,24 @@ impl Delivery {
         }
     }
 
+    /// Sends the first batch of `entries` to the companion, if any; whether a request went out.
+    #[cfg(feature = "companion")]
+    fn request(&self, state: &mut State, entries: &[Entry]) -> bool {
+        let Some(companion) = &state.companion else {
+            return false;
+        };
+        let Some((body, ids)) = batches(&request_head(companion), entries, 1).pop() else {
+            return false;
+        };
+        state.in_flight = ids;
+        // Sent under the borrow: `send` never throws and answers later, never at once.
+        js::send(&companion.url, &body, self.on_answer.as_ref());
+        true
+    }
+
     /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
+    #[cfg(feature = "companion")]
     fn answer(&self, text: JsValue) {
-        // Only a companion request is answered (this leaves the rest out of the default build).
-        if !cfg!(feature = "companion") {
-            return;
-        }
         let text = text.as_string().unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
@@ -401,6 +418,7 @@ impl Delivery {
     /// The page is going away: what waits for the companion goes out by `sendBeacon`, in
     /// requests under 64 KB. The entries stay in the outbox until a `fetch` gets 202 for them
     /// (a beacon's answer cannot be read; the companion absorbs the repeat as a duplicate).
+    #[cfg(feature = "companion")]
     fn exit(&self) {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return;
@@ -433,6 +451,7 @@ impl Drop for Delivery {
 
 /// An HTTP status as `send` (src/web/js.rs) reports it: decimal digits, `0` when it is not one
 /// (a plain loop: `str::parse` brings a sign-aware, overflow-checked parser twice the size).
+#[cfg(feature = "companion")]
 fn status_code(text: &str) -> u16 {
     // Counted in u32: past 6553 one more digit would overflow u16 (then the answer is 0).
     let mut status: u32 = 0;
@@ -489,6 +508,7 @@ fn for_companion(
 }
 
 /// The start of a `/api/collect` request: the site, its key, and this visitor and page now.
+#[cfg(feature = "companion")]
 fn request_head(companion: &Companion) -> String {
     batch_head(
         &companion.site,
