@@ -289,11 +289,14 @@ impl Delivery {
             }
             state.release = release;
             let entries = state.outbox.entries(now);
-            state.awaiting_tag.retain(|id| {
-                entries
-                    .iter()
-                    .any(|e| e.kind == Kind::Companion && e.id == *id)
-            });
+            // Only companion copies await the tag (the default build leaves this out).
+            if cfg!(feature = "companion") {
+                state.awaiting_tag.retain(|id| {
+                    entries
+                        .iter()
+                        .any(|e| e.kind == Kind::Companion && e.id == *id)
+                });
+            }
             entries
         };
         // fbq calls made before the page had fbq: replayed once it has.
