@@ -16,11 +16,13 @@ use super::js;
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, collect_event_json, with_ga4_delivered_in_browser, Entry, Kind, Outbox,
-    OutboxStats, UserData, GA4_TAG_GRACE_MS, MAX_RETRIES, STORAGE_KEY,
+    backoff_ms, collect_event_json, Entry, Kind, Outbox, OutboxStats, MAX_RETRIES, STORAGE_KEY,
 };
 #[cfg(feature = "companion")]
-use crate::outbox::{batch_head, batches, outcome, Outcome};
+use crate::outbox::{
+    batch_head, batches, outcome, with_ga4_delivered_in_browser, Outcome, UserData,
+    GA4_TAG_GRACE_MS,
+};
 use crate::pipeline::Draft;
 use crate::prelude::*;
 use crate::text::push_u64;
@@ -29,42 +31,38 @@ type Callback = Closure<dyn FnMut(JsValue)>;
 
 struct State {
     outbox: Outbox<LocalStore>,
-    companion: Option<Companion>,
     /// This tab's name in a claim (where Web Locks are missing).
     tab: String,
-    #[cfg_attr(not(feature = "companion"), allow(dead_code))]
-    debug: bool,
     /// A flush is running (lock requested, or a request in flight).
     busy: bool,
     /// The lock's release function, `undefined` under a claim.
     release: JsValue,
-    /// The IDs of the batch in flight.
-    #[cfg_attr(not(feature = "companion"), allow(dead_code))]
-    in_flight: Vec<String>,
     /// The pending `setTimeout`, or `undefined`.
     timer: JsValue,
     /// Flushes in a row that delivered nothing.
     retries: u32,
+    /// `destroy()` was called: no new flush starts (an answer in flight is still recorded)
+    /// until `listen()` or `track()` starts delivery again.
+    stopped: bool,
+    #[cfg(feature = "companion")]
+    side: CompanionSide,
+}
+
+/// What only the companion build keeps. The default build has none of it: no code to drop
+/// it, no page-exit listener to remove, no list to prune (0.1 KB gzip).
+#[cfg(feature = "companion")]
+struct CompanionSide {
+    companion: Option<Companion>,
+    debug: bool,
+    /// The IDs of the batch in flight.
+    in_flight: Vec<String>,
     /// Removes the page-exit listeners, or `null`.
     exit_off: JsValue,
     /// Hashed e-mail / phone for the companion copies.
     user_data: Option<UserData>,
-    /// `destroy()` was called: no new flush starts (an answer in flight is still recorded)
-    /// until `listen()` or `track()` starts delivery again.
-    stopped: bool,
     /// Companion entries whose GA4 call went into a `dataLayer` no tag read yet (see
     /// [`GA4_TAG_GRACE_MS`]).
     awaiting_tag: Vec<String>,
-}
-
-impl State {
-    /// The companion; always `None` in a build without the `companion` feature, so that the
-    /// compiler leaves out the paths that send to it (see `Config::companion`).
-    fn companion(&self) -> Option<&Companion> {
-        self.companion
-            .as_ref()
-            .filter(|_| cfg!(feature = "companion"))
-    }
 }
 
 /// The outbox and what delivers it.
@@ -98,23 +96,28 @@ fn tab_name() -> String {
 
 impl Delivery {
     /// The outbox, delivered to `companion` (when given) and to `fbq`. Pending entries a
-    /// previous page left are delivered soon after.
+    /// previous page left are delivered soon after. (Without the `companion` feature,
+    /// `companion` is always `None` and `debug` only concerns the companion's answers.)
+    #[cfg_attr(not(feature = "companion"), allow(unused_variables))]
     pub fn new(companion: Option<Companion>, debug: bool) -> Rc<Delivery> {
         let delivery = Rc::new_cyclic(|weak| Delivery {
             state: RefCell::new(State {
                 outbox: Outbox::new(LocalStore),
-                companion,
                 tab: tab_name(),
-                debug,
                 busy: false,
                 release: JsValue::UNDEFINED,
-                in_flight: Vec::new(),
                 timer: JsValue::UNDEFINED,
                 retries: 0,
-                exit_off: JsValue::NULL,
-                user_data: None,
                 stopped: false,
-                awaiting_tag: Vec::new(),
+                #[cfg(feature = "companion")]
+                side: CompanionSide {
+                    companion,
+                    debug,
+                    in_flight: Vec::new(),
+                    exit_off: JsValue::NULL,
+                    user_data: None,
+                    awaiting_tag: Vec::new(),
+                },
             }),
             on_wake: callback(weak, |d, value| {
                 if value.is_null_or_undefined() {
@@ -140,8 +143,8 @@ impl Delivery {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = false;
             #[cfg(feature = "companion")]
-            if state.companion().is_some() && state.exit_off.is_null_or_undefined() {
-                state.exit_off = js::on_exit(self.on_exit.as_ref());
+            if state.side.companion.is_some() && state.side.exit_off.is_null_or_undefined() {
+                state.side.exit_off = js::on_exit(self.on_exit.as_ref());
             }
         }
     }
@@ -151,37 +154,48 @@ impl Delivery {
     pub fn stop(&self) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
             state.stopped = true;
-            let off = core::mem::replace(&mut state.exit_off, JsValue::NULL);
-            call_if_function(&off);
+            #[cfg(feature = "companion")]
+            call_if_function(&core::mem::replace(&mut state.side.exit_off, JsValue::NULL));
             js::cancel(&state.timer);
             state.timer = JsValue::UNDEFINED;
         }
     }
 
-    /// Whether there is a companion.
+    /// Whether there is a companion (never without the `companion` feature: the compiler
+    /// then leaves out the paths that send to it, see `Config::companion`).
     pub fn has_companion(&self) -> bool {
-        self.state
+        #[cfg(feature = "companion")]
+        return self
+            .state
             .try_borrow()
-            .is_ok_and(|state| state.companion().is_some())
+            .is_ok_and(|state| state.side.companion.is_some());
+        #[cfg(not(feature = "companion"))]
+        false
     }
 
     /// Sets the hashed identifiers added to later companion copies.
     #[cfg(feature = "companion")]
     pub fn set_user_data(&self, user_data: UserData) {
         if let Ok(mut state) = self.state.try_borrow_mut() {
-            state.user_data = Some(user_data);
+            state.side.user_data = Some(user_data);
         }
     }
 
     /// The companion copy of `draft` as JSON, with the hashed identifiers (when set) if
     /// `with_user_data` (read in place, not copied out).
+    #[cfg_attr(not(feature = "companion"), allow(unused_variables))]
     pub fn companion_json(&self, draft: &Draft, ga4_live: bool, with_user_data: bool) -> String {
-        let state = self.state.try_borrow().ok();
-        let user_data = state
-            .as_ref()
-            .and_then(|state| state.user_data.as_ref())
-            .filter(|_| with_user_data);
-        collect_event_json(draft, ga4_live, user_data)
+        #[cfg(feature = "companion")]
+        {
+            let state = self.state.try_borrow().ok();
+            let user_data = state
+                .as_ref()
+                .and_then(|state| state.side.user_data.as_ref())
+                .filter(|_| with_user_data);
+            collect_event_json(draft, ga4_live, user_data)
+        }
+        #[cfg(not(feature = "companion"))]
+        collect_event_json(draft, ga4_live, None)
     }
 
     /// The outbox's counters.
@@ -220,11 +234,14 @@ impl Delivery {
     }
 
     /// Holds the companion copy `id` until the page's tag takes over `dataLayer` (it is then
-    /// sent as delivered in the browser), or [`GA4_TAG_GRACE_MS`] after it was queued.
+    /// sent as delivered in the browser), or [`crate::outbox::GA4_TAG_GRACE_MS`] after it was
+    /// queued (the companion build; nothing without it).
+    #[cfg_attr(not(feature = "companion"), allow(unused_variables))]
     pub fn await_tag(&self, id: &str) {
+        #[cfg(feature = "companion")]
         if let Ok(mut state) = self.state.try_borrow_mut() {
-            if !state.awaiting_tag.iter().any(|waiting| waiting == id) {
-                state.awaiting_tag.push(id.into());
+            if !state.side.awaiting_tag.iter().any(|waiting| waiting == id) {
+                state.side.awaiting_tag.push(id.into());
             }
         }
     }
@@ -289,14 +306,12 @@ impl Delivery {
             }
             state.release = release;
             let entries = state.outbox.entries(now);
-            // Only companion copies await the tag (the default build leaves this out).
-            if cfg!(feature = "companion") {
-                state.awaiting_tag.retain(|id| {
-                    entries
-                        .iter()
-                        .any(|e| e.kind == Kind::Companion && e.id == *id)
-                });
-            }
+            #[cfg(feature = "companion")]
+            state.side.awaiting_tag.retain(|id| {
+                entries
+                    .iter()
+                    .any(|e| e.kind == Kind::Companion && e.id == *id)
+            });
             entries
         };
         // fbq calls made before the page had fbq: replayed once it has.
@@ -310,45 +325,44 @@ impl Delivery {
                 }
             }
         }
-        let (requested, hold_until) = {
+        {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
-            // The fields borrowed apart: the batch's IDs move into `in_flight`.
-            let state = &mut *state;
             state.outbox.remove(Kind::Meta, &sent, true, now);
             state.outbox.remove(Kind::Meta, &failed, false, now);
-            let mut entries = entries;
-            let hold_until = for_companion(&state.awaiting_tag, &mut entries, Some(now));
-            #[cfg(feature = "companion")]
-            let requested = self.request(state, &entries);
-            #[cfg(not(feature = "companion"))]
-            let requested = false;
-            (requested, hold_until)
-        };
-        match (requested, hold_until) {
-            (true, _) => {}
+        }
+        #[cfg(feature = "companion")]
+        match self.request(entries, now) {
+            (true, _) => return,
             (false, Some(until)) => {
                 self.release();
-                self.schedule(until - now);
+                return self.schedule(until - now);
             }
-            (false, None) => self.finish(!sent.is_empty() || !failed.is_empty(), None),
+            (false, None) => {}
         }
+        self.finish(!sent.is_empty() || !failed.is_empty(), None);
     }
 
-    /// Sends the first batch of `entries` to the companion, if any; whether a request went out.
+    /// Sends the companion the first batch of `entries` that may go now: whether a request
+    /// went out, and when to look again at copies held back for the page's tag.
     #[cfg(feature = "companion")]
-    fn request(&self, state: &mut State, entries: &[Entry]) -> bool {
-        let Some(companion) = &state.companion else {
-            return false;
+    fn request(&self, mut entries: Vec<Entry>, now: f64) -> (bool, Option<f64>) {
+        let Ok(mut state) = self.state.try_borrow_mut() else {
+            return (false, None);
         };
-        let Some((body, ids)) = batches(&request_head(companion), entries, 1).pop() else {
-            return false;
+        let side = &mut state.side;
+        let hold_until = for_companion(&side.awaiting_tag, &mut entries, Some(now));
+        let Some(companion) = &side.companion else {
+            return (false, hold_until);
         };
-        state.in_flight = ids;
+        let Some((body, ids)) = batches(&request_head(companion), &entries, 1).pop() else {
+            return (false, hold_until);
+        };
+        side.in_flight = ids;
         // Sent under the borrow: `send` never throws and answers later, never at once.
         js::send(&companion.url, &body, self.on_answer.as_ref());
-        true
+        (true, hold_until)
     }
 
     /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
@@ -362,12 +376,12 @@ impl Delivery {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
-            let ids = core::mem::take(&mut state.in_flight);
+            let ids = core::mem::take(&mut state.side.in_flight);
             let now = js::date_now();
             let delivered = result == Outcome::Delivered;
             if result != Outcome::Retry {
                 state.outbox.remove(Kind::Companion, &ids, delivered, now);
-                if !delivered && state.debug {
+                if !delivered && state.side.debug {
                     let mut warning =
                         String::from("[altegio-analytics] the companion refused a batch (HTTP ");
                     warning.push_str(&text);
@@ -426,11 +440,11 @@ impl Delivery {
         let Ok(mut state) = self.state.try_borrow_mut() else {
             return;
         };
-        let Some(companion) = state.companion().cloned() else {
+        let Some(companion) = state.side.companion.clone() else {
             return;
         };
         let mut entries = state.outbox.entries(js::date_now());
-        for_companion(&state.awaiting_tag, &mut entries, None);
+        for_companion(&state.side.awaiting_tag, &mut entries, None);
         drop(state);
         for (body, _) in batches(&request_head(&companion), &entries, usize::MAX) {
             if !js::send(&companion.url, &body, &JsValue::UNDEFINED) {
@@ -477,15 +491,12 @@ fn call_if_function(function: &JsValue) -> bool {
 /// whose GA4 call waits for the page's tag goes out marked delivered in the browser once the tag
 /// is live; until then it is held within its grace (when `now` is given: a page leaving holds
 /// nothing back), and after it goes out as not delivered.
+#[cfg(feature = "companion")]
 fn for_companion(
     awaiting_tag: &[String],
     entries: &mut Vec<Entry>,
     now: Option<f64>,
 ) -> Option<f64> {
-    // Only companion entries wait for the tag (this leaves the rest out of the default build).
-    if !cfg!(feature = "companion") {
-        return None;
-    }
     let live = js::tags_live();
     let mut wake: Option<f64> = None;
     entries.retain_mut(|entry| {
