@@ -73,7 +73,7 @@ export function attempt(klass, optionsSrc) {
 export function resetPage() {
   for (const key of ["gtag", "fbq", "dataLayer"]) delete W[key];
   // The outbox of earlier tests (src/outbox.rs) must not reach this one's tags.
-  try { W.localStorage.removeItem("altegio-analytics:outbox:v1"); } catch (e) {}
+  try { W.localStorage.removeItem("altegio-analytics:outbox:v2"); } catch (e) {}
   W.__calls = { gtag: [], fbq: [], dataLayer: [] };
   W.__verdicts = [];
 }

@@ -90,7 +90,7 @@ test("a reload with a non-empty outbox delivers it once", async () => {
     window.analytics.track("booked", params);
   }, booking("e2e-reload-1"));
   await until("the entry in localStorage", () =>
-    page.evaluate(() => (localStorage.getItem("altegio-analytics:outbox:v1") || "").includes("e2e-reload-1")));
+    page.evaluate(() => (localStorage.getItem("altegio-analytics:outbox:v2") || "").includes("e2e-reload-1")));
   // This page must not deliver it itself (its retry timer, its pagehide beacon): only the
   // stored copy is left for the next load.
   await page.evaluate(() => window.analytics.destroy());
@@ -103,7 +103,7 @@ test("a reload with a non-empty outbox delivers it once", async () => {
   // Emptied means no entry left: the key may keep a header line (the tabs' claim).
   await until("the outbox emptied", () =>
     page.evaluate(() => window.analytics.stats().outbox.sent === 1
-      && !(localStorage.getItem("altegio-analytics:outbox:v1") || "").includes("e2e-reload-1")));
+      && !(localStorage.getItem("altegio-analytics:outbox:v2") || "").includes("e2e-reload-1")));
   const sent = bodies.flatMap((b) => b.events.map((e) => e.event_id)).filter((id) => id === "e2e-reload-1");
   assert.equal(sent.length, 1);
   await until("the companion to be idle", async () => {
@@ -125,7 +125,7 @@ test("two tabs sharing one outbox never send the same stored entry twice", async
     a.destroy();
   }, { ids, params: booking("x") });
   await until("30 entries stored", () =>
-    first.page.evaluate(() => (localStorage.getItem("altegio-analytics:outbox:v1") || "").split("\n").length === 31));
+    first.page.evaluate(() => (localStorage.getItem("altegio-analytics:outbox:v2") || "").split("\n").length === 30));
   await first.page.close();
   await context.unroute("**/api/collect");
   const bodies = recordCollect(context);
@@ -147,7 +147,7 @@ test("two tabs sharing one outbox never send the same stored entry twice", async
   });
   // Emptied means no entry left: the key may keep a header line (the tabs' claim).
   await until("the outbox emptied", () =>
-    a.page.evaluate(() => !(localStorage.getItem("altegio-analytics:outbox:v1") || "").includes("e2e-tabs-")));
+    a.page.evaluate(() => !(localStorage.getItem("altegio-analytics:outbox:v2") || "").includes("e2e-tabs-")));
   const sent = bodies.flatMap((body) => body.events.map((e) => e.event_id)).filter((id) => ids.includes(id));
   assert.equal(sent.length, ids.length, `each entry once: ${JSON.stringify(sent)}`);
   // Each tab counts what it sent itself: together, each entry once.
