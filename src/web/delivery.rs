@@ -314,23 +314,21 @@ impl Delivery {
             });
             entries
         };
-        // fbq calls made before the page had fbq: replayed once it has.
-        let mut sent = Vec::new();
-        let mut failed = Vec::new();
+        // fbq calls made before the page had fbq: replayed once it has, each removed (sent,
+        // or dropped when fbq threw) right after its call, so that a page closed midway does
+        // not replay it again; no borrow is held while the page's fbq runs. (One store update
+        // per call: up to 200 in a catch-up, and no lists of sent and failed IDs to keep.)
+        let mut progress = false;
         if js::global("fbq").is_function() {
             for entry in entries.iter().filter(|e| e.kind == Kind::Meta) {
-                match fbq_apply(&entry.json) {
-                    Ok(()) => sent.push(entry.id.clone()),
-                    Err(_) => failed.push(entry.id.clone()),
+                let sent = fbq_apply(&entry.json).is_ok();
+                if let Ok(mut state) = self.state.try_borrow_mut() {
+                    state
+                        .outbox
+                        .remove(Kind::Meta, core::slice::from_ref(&entry.id), sent, now);
                 }
+                progress = true;
             }
-        }
-        {
-            let Ok(mut state) = self.state.try_borrow_mut() else {
-                return;
-            };
-            state.outbox.remove(Kind::Meta, &sent, true, now);
-            state.outbox.remove(Kind::Meta, &failed, false, now);
         }
         #[cfg(feature = "companion")]
         match self.request(entries, now) {
@@ -341,7 +339,7 @@ impl Delivery {
             }
             (false, None) => {}
         }
-        self.finish(!sent.is_empty() || !failed.is_empty(), None);
+        self.finish(progress, None);
     }
 
     /// Sends the companion the first batch of `entries` that may go now: whether a request
