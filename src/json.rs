@@ -241,7 +241,11 @@ pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
     } else {
         "not valid JSON: "
     };
-    Err(Problem::new(path, rule, &(String::from(prefix) + why)))
+    Err(Problem::new(
+        path,
+        rule,
+        &crate::text::concat(&[prefix, why]),
+    ))
 }
 
 /// Why parsing failed: the rule and the message's text.
