@@ -37,6 +37,63 @@ impl Destination {
     }
 }
 
+/// A set of destinations, listed GA4 first: the order in which the module calls them, so the
+/// order they were added in. (One byte, not a `Vec`: no allocation, push or drop code of its
+/// own.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Destinations(u8);
+
+impl Destinations {
+    fn bit(destination: Destination) -> u8 {
+        1 << destination as u8
+    }
+
+    /// Adds `destination`.
+    pub fn push(&mut self, destination: Destination) {
+        self.0 |= Destinations::bit(destination);
+    }
+
+    /// Whether `destination` is in the set.
+    pub fn contains(&self, destination: &Destination) -> bool {
+        self.0 & Destinations::bit(*destination) != 0
+    }
+}
+
+impl IntoIterator for &Destinations {
+    type Item = Destination;
+    type IntoIter = DestinationsIter;
+
+    fn into_iter(self) -> DestinationsIter {
+        DestinationsIter(self.0)
+    }
+}
+
+/// The destinations of a [`Destinations`] set, GA4 first.
+#[derive(Debug)]
+pub struct DestinationsIter(u8);
+
+impl Iterator for DestinationsIter {
+    type Item = Destination;
+
+    fn next(&mut self) -> Option<Destination> {
+        let destination = if self.0 & 1 != 0 {
+            Destination::Ga4
+        } else if self.0 != 0 {
+            Destination::Meta
+        } else {
+            return None;
+        };
+        self.0 &= !Destinations::bit(destination);
+        Some(destination)
+    }
+}
+
+impl<const N: usize> PartialEq<[Destination; N]> for Destinations {
+    fn eq(&self, list: &[Destination; N]) -> bool {
+        self.into_iter().eq(list.iter().copied())
+    }
+}
+
 /// Everything the module decided about one event or message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Verdict {
@@ -56,9 +113,9 @@ pub struct Verdict {
     /// What goes to Meta, when accepted and routed there.
     pub meta: Option<MetaEvent>,
     /// The destinations that took the event.
-    pub forwarded: Vec<Destination>,
+    pub forwarded: Destinations,
     /// The destinations whose call waits, in memory, for the visitor's consent decision.
-    pub waiting: Vec<Destination>,
+    pub waiting: Destinations,
     /// Why it was rejected or ignored.
     pub problems: Vec<Problem>,
     /// What was changed or failed on the way, without rejecting it.
@@ -114,8 +171,8 @@ impl Verdict {
             event: None,
             ga4: None,
             meta: None,
-            forwarded: Vec::new(),
-            waiting: Vec::new(),
+            forwarded: Destinations::default(),
+            waiting: Destinations::default(),
             problems: Vec::new(),
             warnings: Vec::new(),
             collect: None,
