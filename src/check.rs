@@ -70,8 +70,7 @@ pub fn check_into(
     };
     // One `record` call for both shapes of `params` (it is inlined: a call site costs).
     let params = report.record(fields, entries, path, 1);
-    report.problems.is_empty().then(|| CheckedEvent {
-        name: name.to_string(),
+    report.problems.is_empty().then_some(CheckedEvent {
         params,
         known: spec.is_some(),
     })

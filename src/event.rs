@@ -111,11 +111,9 @@ impl Problem {
     }
 }
 
-/// An event that passed the checks, in normalised form.
+/// An event that passed the checks, in normalised form (its name is the verdict's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedEvent {
-    /// The event name, as the widget sent it.
-    pub name: String,
     /// The parameters: known fields typed and normalised, unknown ones kept when they passed
     /// the PII rule and the size limits. Always an object.
     pub params: Value,

@@ -321,15 +321,16 @@ impl Pipeline {
 
     /// The companion copy of an accepted event: queued now, held for consent, or nothing.
     /// `own_id` is the event's own `event_id` as text, when it has one.
-    fn collect(&mut self, verdict: &mut Verdict, event: &CheckedEvent, own_id: Option<String>) {
+    fn collect(&mut self, verdict: &mut Verdict, own_id: Option<String>) {
+        let name = verdict.name.clone().unwrap_or_default();
         let event_id = match verdict.meta.as_ref().and_then(|m| m.event_id.clone()) {
             Some(id) => id,
             None => match own_id {
                 Some(id) => id,
                 None => match self.hooks.mint_id {
-                    Some(mint) => mint(&event.name),
+                    Some(mint) => mint(&name),
                     None => {
-                        let mut id = event.name.clone();
+                        let mut id = name.clone();
                         id.push('.');
                         crate::text::push_u64(&mut id, u64::from(self.stats.received));
                         id
@@ -339,7 +340,7 @@ impl Pipeline {
         };
         let mut draft = Draft {
             event_id,
-            name: event.name.clone(),
+            name,
             ga4: verdict.ga4.clone(),
             meta: verdict.meta.clone(),
             time_ms: (self.hooks.now_ms)(),
@@ -520,28 +521,27 @@ impl Pipeline {
 
     /// Checks, de-duplicates and maps an event into `verdict`.
     fn evaluate(&mut self, verdict: &mut Verdict, name: String, params: Result<Value, Problem>) {
+        // The verdict's name is the one copy of the name: the checked event has none of its own.
+        let name: &str = verdict.name.insert(name);
         let params = match params {
             Ok(params) => params,
             Err(problem) => {
-                verdict.name = Some(name);
                 verdict.problems.push(problem);
                 return self.reject();
             }
         };
-        let checked = check_into(
-            &name,
+        let Some(event) = check_into(
+            name,
             params,
             self.config.strict,
             &mut verdict.problems,
             &mut verdict.warnings,
-        );
-        verdict.name = Some(name);
-        let Some(event) = checked else {
+        ) else {
             return self.reject();
         };
         // The repeat key: name + NUL + the event's own id, written in place (not a copy of the
         // id: the companion's copy reads the id again).
-        let mut key = event.name.clone();
+        let mut key = String::from(name);
         key.push('\u{0}');
         if push_own_event_id(&mut key, &event) {
             if self.recent.contains(&key) {
@@ -558,18 +558,18 @@ impl Pipeline {
             }
             self.next = (self.next + 1) % RECENT_EVENT_IDS;
         }
-        let spec = catalog::find(&event.name);
+        let spec = catalog::find(name);
         let flat = flatten(
             &event.params,
             spec.map_or(catalog::Projection::Generic, |s| s.projection),
         );
         if let Some(ga4) = &self.config.ga4 {
-            if let Some(ga4_name) = ga4.route(&event.name, spec, |s| s.ga4) {
+            if let Some(ga4_name) = ga4.route(name, spec, |s| s.ga4) {
                 verdict.ga4 = Some(to_ga4(ga4_name, &flat, &mut verdict.warnings));
             }
         }
         if let Some(meta) = &self.config.meta {
-            if let Some(meta_name) = meta.route(&event.name, spec, |s| s.meta) {
+            if let Some(meta_name) = meta.route(name, spec, |s| s.meta) {
                 let mut meta = to_meta(meta_name, flat);
                 if let (None, Some(mint)) = (&meta.event_id, self.hooks.mint_id) {
                     meta.event_id = Some(mint(&meta.name));
@@ -580,7 +580,7 @@ impl Pipeline {
         self.stats.accepted += 1;
         self.apply_consent(verdict);
         if self.config.companion().is_some() {
-            self.collect(verdict, &event, own_event_id(&event));
+            self.collect(verdict, own_event_id(&event));
         }
         verdict.event = Some(event);
     }

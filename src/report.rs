@@ -74,7 +74,7 @@ pub fn verdict_json(verdict: &Verdict) -> String {
     match &verdict.event {
         Some(event) => {
             slot.push_str(r#"{"name":"#);
-            push_str(slot, &event.name);
+            push_str(slot, verdict.name.as_deref().unwrap_or_default());
             slot.push_str(r#","params":"#);
             push_value(slot, &event.params);
             slot.push('}');
