@@ -386,52 +386,73 @@ impl Pipeline {
 
     /// Holds, drops or lets through the calls of an accepted event, by the consent state.
     fn apply_consent(&mut self, verdict: &mut Verdict) {
-        self.consent_for(verdict, Destination::Ga4);
-        self.consent_for(verdict, Destination::Meta);
+        // Each form is matched by its own type here, not through a destination argument (one
+        // dispatch less per form).
+        if let Some(ga4) = &verdict.ga4 {
+            let gate = self.gate(
+                Destination::Ga4,
+                &mut verdict.waiting,
+                &mut verdict.warnings,
+            );
+            match gate {
+                // Copied: the verdict keeps showing what will be sent.
+                Gate::Wait => self.hold(Held::Ga4(ga4.clone())),
+                Gate::Drop => verdict.ga4 = None,
+                Gate::Send => {}
+            }
+        }
+        if let Some(meta) = &verdict.meta {
+            let gate = self.gate(
+                Destination::Meta,
+                &mut verdict.waiting,
+                &mut verdict.warnings,
+            );
+            match gate {
+                Gate::Wait => self.hold(Held::Meta(meta.clone())),
+                Gate::Drop => verdict.meta = None,
+                Gate::Send => {}
+            }
+        }
     }
 
-    /// [`Pipeline::apply_consent`] for one destination.
-    fn consent_for(&mut self, verdict: &mut Verdict, destination: Destination) {
-        let (routed, signal) = match destination {
-            Destination::Ga4 => (verdict.ga4.is_some(), "analytics_storage"),
-            Destination::Meta => (verdict.meta.is_some(), "ad_storage"),
-        };
+    /// The consent gate of a routed call to `destination`; a call that waits or is dropped is
+    /// counted and gets its warning (the caller holds or removes the call itself).
+    fn gate(
+        &mut self,
+        destination: Destination,
+        waiting: &mut Destinations,
+        warnings: &mut Vec<Problem>,
+    ) -> Gate {
         let gate = self.consent.gate(destination);
-        if !routed || gate == Gate::Send {
-            return;
-        }
         let why = match gate {
-            Gate::Send => return,
+            Gate::Send => return gate,
             Gate::Wait => {
-                // Copied only here: the verdict keeps showing what will be sent.
-                let held = match destination {
-                    Destination::Ga4 => verdict.ga4.clone().map(Held::Ga4),
-                    Destination::Meta => verdict.meta.clone().map(Held::Meta),
-                };
-                let Some(held) = held else { return };
-                if self.waiting.len() == MAX_WAITING {
-                    drop_oldest(&mut self.waiting);
-                    self.stats.consent_dropped += 1;
-                }
-                self.waiting.push(held);
-                verdict.waiting.push(destination);
+                waiting.push(destination);
                 "waits in memory for the visitor's consent ("
             }
             Gate::Drop => {
                 self.stats.consent_dropped += 1;
-                match destination {
-                    Destination::Ga4 => verdict.ga4 = None,
-                    Destination::Meta => verdict.meta = None,
-                }
                 "not sent: consent denied ("
             }
         };
         let mut why = String::from(why);
-        why.push_str(signal);
+        why.push_str(match destination {
+            Destination::Ga4 => "analytics_storage",
+            Destination::Meta => "ad_storage",
+        });
         why.push(')');
-        verdict
-            .warnings
-            .push(Problem::new(destination.code(), Rule::Consent, &why));
+        warnings.push(Problem::new(destination.code(), Rule::Consent, &why));
+        gate
+    }
+
+    /// Holds a call until the visitor decides; the oldest held call is dropped (and counted)
+    /// when `MAX_WAITING` already wait.
+    fn hold(&mut self, held: Held) {
+        if self.waiting.len() == MAX_WAITING {
+            drop_oldest(&mut self.waiting);
+            self.stats.consent_dropped += 1;
+        }
+        self.waiting.push(held);
     }
 
     /// An event from page code: `track(name, params)`. `params` is `Err` when it could not be
