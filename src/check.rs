@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use crate::catalog::{self, Field, Kind};
+use crate::catalog::{self, EventSpec, Field, Kind};
 use crate::event::{CheckedEvent, Problem, Rule};
 use crate::limits::MAX_DEPTH;
 use crate::text::{push_u64, quoted, u64_to_string, MAX_SAFE_INTEGER};
@@ -27,6 +27,7 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
     let mut checked = Checked::default();
     checked.event = check_into(
         name,
+        catalog::find(name),
         params,
         strict,
         &mut checked.problems,
@@ -37,16 +38,17 @@ pub fn check(name: &str, params: Value, strict: bool) -> Checked {
 
 /// Checks one event as [`check`] does, adding to `problems` and `warnings` (the pipeline's
 /// verdict's own lists: nothing to move afterwards); the normalised event when `problems` is
-/// empty afterwards.
+/// empty afterwards. `spec` is what the catalogue knows about `name` (the caller looks it up
+/// once for the checks and the mapping).
 pub fn check_into(
     name: &str,
+    spec: Option<&'static EventSpec>,
     params: Value,
     strict: bool,
     problems: &mut Vec<Problem>,
     warnings: &mut Vec<Problem>,
 ) -> Option<CheckedEvent> {
     let mut report = Report { problems, warnings };
-    let spec = catalog::find(name);
     if spec.is_none() {
         if strict {
             report.problem(

@@ -551,8 +551,10 @@ impl Pipeline {
                 return self.reject();
             }
         };
+        let spec = catalog::find(name);
         let Some(event) = check_into(
             name,
+            spec,
             params,
             self.config.strict,
             &mut verdict.problems,
@@ -579,7 +581,6 @@ impl Pipeline {
             }
             self.next = (self.next + 1) % RECENT_EVENT_IDS;
         }
-        let spec = catalog::find(name);
         let flat = flatten(
             &event.params,
             spec.map_or(catalog::Projection::Generic, |s| s.projection),
