@@ -124,7 +124,7 @@ impl Report<'_> {
         let mut out = Vec::new();
         for (key, value) in entries {
             let path = &key_path(path, &key);
-            let kept = match fields.iter().find(|f| f.key == key) {
+            let kept = match field(fields, &key) {
                 Some(_) if matches!(value, Value::Null) => None,
                 Some(field) => self.known(&field.kind, value, path, depth + 1),
                 None => self.unknown(&key, value, path, depth + 1),
@@ -246,6 +246,17 @@ impl Report<'_> {
             None => Some(Value::String(s)),
         }
     }
+}
+
+/// The known field `key`, if any. (A plain loop: `find` with a closure cost 16 B gzip more.)
+#[allow(clippy::manual_find)]
+fn field(fields: &'static [Field], key: &str) -> Option<&'static Field> {
+    for field in fields {
+        if field.key == key {
+            return Some(field);
+        }
+    }
+    None
 }
 
 /// `path.key`: each level's path is a new string (restoring one shared path would bring
