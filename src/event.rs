@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_number, quoted};
+use crate::text::{push_number, push_quoted};
 use crate::value::Value;
 
 /// The rule a problem or warning is about. Its code is stable and shown to JavaScript.
@@ -99,7 +99,7 @@ impl Problem {
         message.push_str(expected);
         message.push_str(", got ");
         match got {
-            Value::String(s) => message.push_str(&quoted(s)),
+            Value::String(s) => push_quoted(&mut message, s),
             Value::Number(n) => push_number(&mut message, *n),
             other => message.push_str(other.type_name()),
         }
