@@ -386,8 +386,8 @@ impl Pipeline {
 
     /// Holds, drops or lets through the calls of an accepted event, by the consent state.
     fn apply_consent(&mut self, verdict: &mut Verdict) {
-        // Each form is matched by its own type here, not through a destination argument (one
-        // dispatch less per form).
+        // Each form handled by its own type here: one function taking the destination and
+        // matching on it for the form, its copy and its removal cost 139 B gzip more.
         if let Some(ga4) = &verdict.ga4 {
             let gate = self.gate(
                 Destination::Ga4,
