@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::text::{push_number, quoted};
+use crate::text::{push_number, push_quoted};
 use crate::value::Value;
 
 /// The rule a problem or warning is about. Its code is stable and shown to JavaScript.
@@ -99,7 +99,7 @@ impl Problem {
         message.push_str(expected);
         message.push_str(", got ");
         match got {
-            Value::String(s) => message.push_str(&quoted(s)),
+            Value::String(s) => push_quoted(&mut message, s),
             Value::Number(n) => push_number(&mut message, *n),
             other => message.push_str(other.type_name()),
         }
@@ -111,11 +111,9 @@ impl Problem {
     }
 }
 
-/// An event that passed the checks, in normalised form.
+/// An event that passed the checks, in normalised form (its name is the verdict's).
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedEvent {
-    /// The event name, as the widget sent it.
-    pub name: String,
     /// The parameters: known fields typed and normalised, unknown ones kept when they passed
     /// the PII rule and the size limits. Always an object.
     pub params: Value,

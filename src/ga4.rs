@@ -4,7 +4,7 @@ use crate::prelude::*;
 
 use crate::event::{Problem, Rule};
 use crate::flatten::{FlatParams, Scalar};
-use crate::text::{concat, cut_chars, push_u64, quoted};
+use crate::text::{concat, cut_chars, push_quoted, push_u64};
 
 /// Longest event or parameter name GA4 keeps.
 pub const MAX_NAME_LENGTH: usize = 40;
@@ -104,7 +104,7 @@ pub fn check_event_name(name: &str) -> Result<(), (Rule, String)> {
 /// `before`, then `name` quoted (see [`quoted`]), then `after`: the messages about a name.
 fn quoting(before: &str, name: &str, after: &str) -> String {
     let mut detail = String::from(before);
-    detail.push_str(&quoted(name));
+    push_quoted(&mut detail, name);
     detail.push_str(after);
     detail
 }

@@ -51,30 +51,39 @@ pub fn value_looks_personal(value: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether a word of `value` is an e-mail address; words end at whitespace and at
-/// `, ; < > " ' ( )`.
+/// Whether a word of `value` is an e-mail address, `local@domain.tld`: something before its
+/// first `@`, and after it a domain with a `.` that neither starts nor ends with one. Words end
+/// at whitespace and at `, ; < > " ' ( )`.
+// One pass that keeps each word's shape (slicing the words out and splitting them at `@` cost
+// 24 B gzip more in the wasm). The reference rule below checks it.
 fn has_email(value: &str) -> bool {
-    let mut word = 0;
-    for (i, c) in value.char_indices() {
+    let mut local = false; // a character before the word's first `@`
+    let mut at = false; // the word has an `@`: what follows is the domain
+    let mut domain = false; // the domain has a character
+    let mut dot = false; // the domain has a `.`
+    let mut starts_dot = false; // the domain's first character is a `.`
+    let mut ends_dot = false; // the domain's last character so far is a `.`
+    for c in value.chars() {
         if c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>' | '"' | '\'' | '(' | ')') {
-            if value.get(word..i).is_some_and(looks_like_email) {
+            if at && local && dot && !starts_dot && !ends_dot {
                 return true;
             }
-            word = i + c.len_utf8();
+            // `starts_dot` and `ends_dot` are set again by the next domain's characters.
+            (local, at, domain, dot) = (false, false, false, false);
+        } else if !at {
+            at = c == '@';
+            local |= !at;
+        } else {
+            let is_dot = c == '.';
+            if !domain {
+                starts_dot = is_dot;
+                domain = true;
+            }
+            dot |= is_dot;
+            ends_dot = is_dot;
         }
     }
-    value.get(word..).is_some_and(looks_like_email)
-}
-
-/// A word (no whitespace in it) shaped like `local@domain.tld`.
-fn looks_like_email(word: &str) -> bool {
-    let Some((local, domain)) = crate::text::split_once_byte(word, b'@') else {
-        return false;
-    };
-    !local.is_empty()
-        && crate::text::has_byte(domain, b'.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
+    at && local && dot && !starts_dot && !ends_dot
 }
 
 /// Whether a run of digits and phone separators in `value` is a phone number. (Every byte

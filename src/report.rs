@@ -8,7 +8,7 @@ use crate::identity::Identity;
 use crate::json::{push_str, push_value, Object};
 use crate::meta::MetaEvent;
 use crate::outbox::OutboxStats;
-use crate::pipeline::{Destination, Verdict};
+use crate::pipeline::{Destinations, Verdict};
 use crate::prelude::*;
 use crate::stats::Stats;
 use crate::text::push_u64;
@@ -46,13 +46,15 @@ fn push_problems(out: &mut String, problems: &[Problem]) {
     out.push(']');
 }
 
-fn push_destinations(out: &mut String, destinations: &[Destination]) {
+fn push_destinations(out: &mut String, destinations: &Destinations) {
     out.push('[');
-    for (i, d) in destinations.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for d in destinations {
+        if !first {
             out.push(',');
         }
         push_str(out, d.code());
+        first = false;
     }
     out.push(']');
 }
@@ -72,7 +74,7 @@ pub fn verdict_json(verdict: &Verdict) -> String {
     match &verdict.event {
         Some(event) => {
             slot.push_str(r#"{"name":"#);
-            push_str(slot, &event.name);
+            push_str(slot, verdict.name.as_deref().unwrap_or_default());
             slot.push_str(r#","params":"#);
             push_value(slot, &event.params);
             slot.push('}');

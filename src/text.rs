@@ -128,7 +128,14 @@ pub fn cut_chars(s: &str, max: usize) -> Option<String> {
 
 /// `s` in double quotes for a message, shortened to 40 characters.
 pub fn quoted(s: &str) -> String {
-    let mut out = String::from("\"");
+    let mut out = String::new();
+    push_quoted(&mut out, s);
+    out
+}
+
+/// Appends `s` as [`quoted`] writes it (no string of its own to copy).
+pub fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
     match cut_chars(s, 40) {
         Some(short) => {
             out.push_str(&short);
@@ -137,7 +144,6 @@ pub fn quoted(s: &str) -> String {
         None => out.push_str(s),
     }
     out.push('"');
-    out
 }
 
 /// `s` split at the first `sep` (an ASCII byte), without it. (str's char-pattern methods
