@@ -21,7 +21,7 @@ use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
-use crate::report::{identity_json, stats_json, verdict_json};
+use crate::report::{stats_json, verdict_json};
 use crate::stats::Stats;
 use crate::value::Value;
 
@@ -463,15 +463,14 @@ impl BookingAnalytics {
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
     #[wasm_bindgen(js_name = clientId, unchecked_return_type = "string | null")]
     pub fn client_id(&self) -> JsValue {
-        // The field of `identity()`: no JSON of its own to write.
-        js::get(&self.identity(), "gaClientId")
+        js::get(&js::identity(), "gaClientId")
     }
 
     /// The visitor's identifiers: GA client ID, `_fbp`, and `_fbc` (from the cookie, or minted
     /// from the URL's `fbclid` as Meta's pixel does). Missing or malformed ones are `null`.
     #[wasm_bindgen(unchecked_return_type = "Identity")]
     pub fn identity(&self) -> JsValue {
-        to_js(&identity_json(&super::current_identity()))
+        js::identity()
     }
 
     /// The counters: received, accepted, rejected, ignored (by reason), forwarded and failed

@@ -88,6 +88,36 @@ export function invoke(f, arg, label) {
   return true;
 }
 export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
+// Rust's `str::trim` whitespace (Unicode White_Space; JS's own `trim` also takes U+FEFF and
+// leaves U+0085), at either end.
+const WS = '[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
+const ends = new RegExp('^' + WS + '|' + WS + '$', 'g');
+const trim = (s) => s.replace(ends, '');
+// The value of the first `name=value` pair named `name` (both sides trimmed) among `pairs`
+// separated by `sep`, or ''.
+const pair = (pairs, sep, name) => {
+  for (const p of pairs.split(sep)) {
+    const at = p.indexOf('=');
+    if (at >= 0 && trim(p.slice(0, at)) === name) return trim(p.slice(at + 1));
+  }
+  return '';
+};
+const text = (name, key) => { const v = get(global(name), key); return typeof v === 'string' ? v : ''; };
+export function identity() {
+  const jar = text('document', 'cookie');
+  const cookie = (name, format) => format.exec(pair(jar, ';', name));
+  const ga = cookie('_ga', /^GA\\d\\d?\\.\\d\\d?\\.(\\d{1,20}\\.\\d{9,11})$/);
+  const fbp = cookie('_fbp', /^fb\\.\\d\\d?\\.\\d{12,14}\\.\\d{1,24}$/);
+  let fbc = cookie('_fbc', /^fb\\.\\d\\d?\\.\\d{12,14}\\.[\\w-]{1,500}$/);
+  fbc = fbc && fbc[0];
+  const click = pair(text('location', 'search').replace(/^\\?+/, ''), '&', 'fbclid');
+  // A new click (one the cookie does not carry) mints `_fbc` as Meta's pixel does.
+  if (/^[\\w-]{1,500}$/.test(click) && !(fbc && fbc.endsWith('.' + click))) {
+    const now = Date.now();
+    fbc = now >= 0 && now < 2 ** 53 ? 'fb.1.' + Math.floor(now) + '.' + click : null;
+  }
+  return { gaClientId: ga && ga[1], fbp: fbp && fbp[0], fbc };
+}
 export function onExit(run) {
   const D = G.document;
   if (!D || !G.addEventListener) return null;
@@ -170,6 +200,13 @@ extern "C" {
     /// that removes both listeners, or `null` where there is no page.
     #[wasm_bindgen(js_name = onExit)]
     pub fn on_exit(run: &JsValue) -> JsValue;
+
+    /// The visitor's identifiers, as `identity()` returns them: `{gaClientId, fbp, fbc}` from
+    /// the `_ga`, `_fbp` and `_fbc` cookies (GA's client ID is the cookie's last two parts),
+    /// `fbc` minted as `fb.1.<Date.now()>.<fbclid>` from the URL's `fbclid` as Meta's pixel
+    /// does unless the cookie carries that click; missing or malformed ones `null`. (Cookie
+    /// reading and format checks are a few regular expressions in JS: 1.8 KB of wasm less.)
+    pub fn identity() -> JsValue;
 }
 
 #[wasm_bindgen]
