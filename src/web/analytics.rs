@@ -11,6 +11,7 @@ use super::js::{self, Function};
 use super::listener::Listener;
 use crate::consent::Gate;
 use crate::event::{Problem, Rule};
+use crate::ga4::Ga4Event;
 use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
@@ -145,20 +146,15 @@ impl Engine {
     /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
     /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
     fn finish(&self, mut verdict: Verdict) -> JsValue {
-        if let (Some(event), Some(id)) = (verdict.ga4_now(), &self.ga4_id) {
-            let result = send_ga4(id, event);
+        if let Some(result) = verdict.ga4_now().and_then(|event| self.send_ga4(event)) {
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
-        let fbq_missing = self.fbq_missing();
         if let Some(meta) = verdict.meta_now() {
-            if fbq_missing {
-                self.queue_meta(meta);
-                verdict
+            match self.send_meta(meta) {
+                Some(result) => self.delivered(&mut verdict, Destination::Meta, result),
+                None => verdict
                     .warnings
-                    .push(Problem::new("meta", Rule::Delivery, FBQ_LATER));
-            } else {
-                let result = send_meta_minting_id(meta);
-                self.delivered(&mut verdict, Destination::Meta, result);
+                    .push(Problem::new("meta", Rule::Delivery, FBQ_LATER)),
             }
         }
         if let Some(delivery) = &self.delivery {
@@ -184,6 +180,23 @@ impl Engine {
 }
 
 impl Engine {
+    /// `gtag` for a GA4 event; `None` without a measurement ID. (One path for the events of
+    /// verdicts and those consent releases: one copy of the code.)
+    fn send_ga4(&self, event: &Ga4Event) -> Option<Result<(), String>> {
+        self.ga4_id.as_ref().map(|id| send_ga4(id, event))
+    }
+
+    /// `fbq` for a Meta event (minting its `eventID` first when the widget gave none); `None`
+    /// when the call went to the outbox because the page has no `fbq` yet.
+    fn send_meta(&self, meta: &mut MetaEvent) -> Option<Result<(), String>> {
+        if self.fbq_missing() {
+            self.queue_meta(meta);
+            return None;
+        }
+        let event_id = event_id_of(meta);
+        Some(send_meta(meta, &event_id))
+    }
+
     /// Meta calls go to the outbox (there is one) because the page has no `fbq` yet.
     fn fbq_missing(&self) -> bool {
         self.delivery.is_some() && !js::global("fbq").is_function()
@@ -230,12 +243,6 @@ impl Engine {
         });
         true
     }
-}
-
-/// `fbq` for a Meta event, minting its `eventID` first when the widget gave none.
-fn send_meta_minting_id(meta: &mut MetaEvent) -> Result<(), String> {
-    let event_id = event_id_of(meta);
-    send_meta(meta, &event_id)
 }
 
 /// The Meta event's `eventID`, minted first when the widget gave none.
@@ -395,17 +402,11 @@ impl BookingAnalytics {
         // By reference: moving each call out of the vector copies it (measured larger).
         for held in &mut released {
             let (destination, result) = match held {
-                Held::Ga4(event) => match &self.engine.ga4_id {
-                    Some(id) => (Destination::Ga4, send_ga4(id, event)),
-                    None => continue,
-                },
-                Held::Meta(event) => {
-                    if self.engine.fbq_missing() {
-                        self.engine.queue_meta(event);
-                        continue;
-                    }
-                    (Destination::Meta, send_meta_minting_id(event))
-                }
+                Held::Ga4(event) => (Destination::Ga4, self.engine.send_ga4(event)),
+                Held::Meta(event) => (Destination::Meta, self.engine.send_meta(event)),
+            };
+            let Some(result) = result else {
+                continue;
             };
             let delivered = result.is_ok();
             report_failure(result);
