@@ -312,3 +312,18 @@ fn identity_follows_the_cookie_formats() {
         r#"{"gaClientId":null,"fbp":null,"fbc":"fb.1.1.x"}"#
     );
 }
+
+/// Strings cross into the module whole: non-ASCII and astral characters as they are, a lone
+/// surrogate as U+FFFD (as TextEncoder makes it).
+#[wasm_bindgen_test]
+fn strings_cross_whole() {
+    let a = analytics("");
+    assert_eq!(
+        js(
+            r#"const v = a.track('caf\u00e9_\ud83d\ude00_\ud800x', { n: 1 });
+               return [v.name, v.name === 'caf\u00e9_\ud83d\ude00_\ufffdx', v.ok];"#,
+            &a
+        ),
+        "[\"café_😀_\u{fffd}x\",true,false]"
+    );
+}

@@ -36,7 +36,7 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
         return Ok(Value::Null);
     }
     let text = js::json_stringify_or_false(value);
-    let Some(text) = text.as_string() else {
+    let Some(text) = js::string(&text) else {
         if text.is_null_or_undefined() {
             return Ok(Value::Null);
         }
@@ -92,7 +92,7 @@ const FBQ_LATER: &str =
 impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
     fn on_message(&self, event: &JsValue) {
-        let origin = js::get(event, "origin").as_string().unwrap_or_default();
+        let origin = js::string(&js::get(event, "origin")).unwrap_or_default();
         let allowed = self
             .pipeline
             .try_borrow()
@@ -115,7 +115,7 @@ impl Engine {
     }
 
     fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
-        let name = match name.as_string() {
+        let name = match js::string(name) {
             Some(name) => Value::String(name),
             None => match read(name, "name") {
                 Ok(name) => name,

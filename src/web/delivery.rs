@@ -334,7 +334,7 @@ impl Delivery {
         if !cfg!(feature = "companion") {
             return;
         }
-        let text = text.as_string().unwrap_or_default();
+        let text = js::string(&text).unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
         let result = outcome(status_code(status));

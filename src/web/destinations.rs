@@ -12,7 +12,7 @@ use crate::text::push_u64;
 
 /// A tag call's outcome: the failure's sentence, or `undefined` when it went through.
 fn failure(sentence: JsValue) -> Result<(), String> {
-    sentence.as_string().map_or(Ok(()), Err)
+    js::string(&sentence).map_or(Ok(()), Err)
 }
 
 /// `gtag(...args)` with the arguments as JSON, or the same arguments pushed onto

@@ -24,7 +24,7 @@ pub fn start() {
 /// that `identity()` returns.
 fn current_identity() -> crate::identity::Identity {
     let found = js::identity();
-    let field = |key| js::get(&found, key).as_string();
+    let field = |key| js::string(&js::get(&found, key));
     crate::identity::Identity {
         ga_client_id: field("gaClientId"),
         fbp: field("fbp"),
