@@ -97,11 +97,8 @@ export function invoke(f, arg, label) {
   return true;
 }
 export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
-// Rust's `str::trim` whitespace (Unicode White_Space; JS's own `trim` also takes U+FEFF and
-// leaves U+0085), at either end.
-const WS = '[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
-const ends = new RegExp('^' + WS + '|' + WS + '$', 'g');
-const trim = (s) => s.replace(ends, '');
+// Trims as Rust's `str::trim` (Unicode White_Space: JS's `\\s` without U+FEFF, and U+0085).
+const trim = (s) => s.replace(/^(?:[^\\S\\ufeff]|\\x85)+|(?:[^\\S\\ufeff]|\\x85)+$/g, '');
 // The value of the first `name=value` pair named `name` (both sides trimmed) among `pairs`
 // separated by `sep`, or ''.
 const pair = (pairs, sep, name) => {
