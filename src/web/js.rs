@@ -111,18 +111,20 @@ const pair = (pairs, sep, name) => {
 const text = (name, key) => { const v = get(global(name), key); return typeof v === 'string' ? v : ''; };
 export function identity() {
   const jar = text('document', 'cookie');
-  const cookie = (name, format) => format.exec(pair(jar, ';', name));
-  const ga = cookie('_ga', /^GA\\d\\d?\\.\\d\\d?\\.(\\d{1,20}\\.\\d{9,11})$/);
-  const fbp = cookie('_fbp', /^fb\\.\\d\\d?\\.\\d{12,14}\\.\\d{1,24}$/);
-  let fbc = cookie('_fbc', /^fb\\.\\d\\d?\\.\\d{12,14}\\.[\\w-]{1,500}$/);
-  fbc = fbc && fbc[0];
+  // The cookie's part the format captures, when the cookie has that format.
+  const cookie = (name, format) => { const m = format.exec(pair(jar, ';', name)); return m && m[1]; };
+  let fbc = cookie('_fbc', /^(fb\\.\\d\\d?\\.\\d{12,14}\\.[\\w-]{1,500})$/);
   const click = pair(text('location', 'search').replace(/^\\?+/, ''), '&', 'fbclid');
   // A new click (one the cookie does not carry) mints `_fbc` as Meta's pixel does.
   if (/^[\\w-]{1,500}$/.test(click) && !(fbc && fbc.endsWith('.' + click))) {
     const now = Date.now();
     fbc = now >= 0 && now < 2 ** 53 ? 'fb.1.' + Math.floor(now) + '.' + click : null;
   }
-  return { gaClientId: ga && ga[1], fbp: fbp && fbp[0], fbc };
+  return {
+    gaClientId: cookie('_ga', /^GA\\d\\d?\\.\\d\\d?\\.(\\d{1,20}\\.\\d{9,11})$/),
+    fbp: cookie('_fbp', /^(fb\\.\\d\\d?\\.\\d{12,14}\\.\\d{1,24})$/),
+    fbc,
+  };
 }
 export function onExit(run) {
   const D = G.document;
