@@ -87,6 +87,7 @@ export function copy(memory, at) {
   const points = new Uint32Array(memory.buffer, at, pending.length);
   let n = 0;
   for (const c of pending) points[n++] = c.codePointAt(0);
+  pending = ''; // not kept alive after (it may be large)
   return n;
 }
 export function parse(json) { try { return JSON.parse(json); } catch (e) { return null; } }
