@@ -336,10 +336,7 @@ impl BookingAnalytics {
         let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
-            let mut default = String::from(r#"["consent","default","#);
-            default.push_str(&consent.gtag_state_json());
-            default.push(']');
-            report_failure(gtag(&default));
+            report_failure(gtag(&consent.gtag_default_json()));
             report_failure(fbq_consent(consent.meta_granted()));
         }
         let delivery = if checked.config.companion().is_some() || checked.config.meta.is_some() {
