@@ -6,7 +6,7 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::delivery::Delivery;
-use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
+use super::destinations::{fbq_consent, gtag, mint_event_id, send_meta};
 use super::js::{self, Function};
 use super::listener::Listener;
 use crate::consent::Gate;
@@ -22,7 +22,7 @@ use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
-use crate::report::{stats_json, verdict_json};
+use crate::report::{gtag_arguments_json, stats_json, verdict_json};
 use crate::stats::Stats;
 use crate::value::Value;
 
@@ -79,7 +79,6 @@ fn to_js(json: &str) -> JsValue {
 /// The state shared by the class and its message listener.
 struct Engine {
     pipeline: RefCell<Pipeline>,
-    ga4_id: Option<String>,
     debug: bool,
     on_verdict: Option<Function>,
     /// The outbox and its delivery (with a companion or Meta configured).
@@ -180,10 +179,17 @@ impl Engine {
 }
 
 impl Engine {
-    /// `gtag` for a GA4 event; `None` without a measurement ID. (One path for the events of
-    /// verdicts and those consent releases: one copy of the code.)
+    /// `gtag` for a GA4 event, to the configured measurement ID; `None` without one. (One
+    /// path for the events of verdicts and those consent releases: one copy of the code.)
     fn send_ga4(&self, event: &Ga4Event) -> Option<Result<(), String>> {
-        self.ga4_id.as_ref().map(|id| send_ga4(id, event))
+        // The call's JSON is written under the borrow (never held by a caller here: no `None`
+        // from it), the page's gtag runs after it. (The ID read from the configuration, not
+        // copied into the engine: -13 B.)
+        let json = {
+            let pipeline = self.pipeline.try_borrow().ok()?;
+            gtag_arguments_json(&pipeline.config().ga4.as_ref()?.id, event)
+        };
+        Some(gtag(&json))
     }
 
     /// `fbq` for a Meta event (minting its `eventID` first when the widget gave none); `None`
@@ -333,7 +339,6 @@ impl BookingAnalytics {
         } else {
             return Err(JsError::new("onVerdict: expected a function"));
         };
-        let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
             report_failure(gtag(&consent.gtag_default_json()));
@@ -355,7 +360,6 @@ impl BookingAnalytics {
         Ok(BookingAnalytics {
             engine: Rc::new(Engine {
                 pipeline: RefCell::new(pipeline),
-                ga4_id,
                 debug: checked.debug,
                 on_verdict,
                 delivery,
@@ -416,7 +420,7 @@ impl BookingAnalytics {
         let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
             Ok(mut pipeline) => (
                 pipeline.released_collect(),
-                self.engine.ga4_id.is_some()
+                pipeline.config().ga4.is_some()
                     && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
             ),
             Err(_) => (Vec::new(), false),
