@@ -195,14 +195,16 @@ impl Consent {
         self.is_granted(AD_STORAGE)
     }
 
-    /// `{"ad_storage":"denied",…}`: the state as gtag's consent command takes it.
-    pub fn gtag_state_json(&self) -> String {
-        let mut out = String::new();
+    /// `["consent","default",{"ad_storage":"denied",…}]`: gtag's consent command with this
+    /// state as the default. (Written whole: no second string for the state.)
+    pub fn gtag_default_json(&self) -> String {
+        let mut out = String::from(r#"["consent","default","#);
         let mut object = Object::open(&mut out);
         for (signal, granted) in SIGNALS.iter().zip(&self.granted) {
             object.str(signal, if *granted { "granted" } else { "denied" });
         }
         object.close();
+        out.push(']');
         out
     }
 }
@@ -243,8 +245,8 @@ mod tests {
         assert_eq!(consent.gate(Destination::Ga4), Gate::Send);
         assert_eq!(consent.gate(Destination::Meta), Gate::Wait);
         assert_eq!(
-            consent.gtag_state_json(),
-            r#"{"ad_storage":"denied","analytics_storage":"denied","ad_user_data":"denied","ad_personalization":"denied"}"#
+            consent.gtag_default_json(),
+            r#"["consent","default",{"ad_storage":"denied","analytics_storage":"denied","ad_user_data":"denied","ad_personalization":"denied"}]"#
         );
     }
 

@@ -143,6 +143,13 @@ fn track_never_throws_for_bad_arguments() {
             "params: larger than 64 KB as JSON",
         ),
         (
+            // Under 64 K UTF-16 units, over 64 KB as UTF-8: refused after the copy.
+            "'widget_loaded', { blob: 'é'.repeat(40000) }",
+            "too_large",
+            "params",
+            "params: larger than 64 KB as JSON",
+        ),
+        (
             "'widget_loaded', [1, 2]",
             "type",
             "params",

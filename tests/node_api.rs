@@ -20,6 +20,22 @@ extern "C" {
     fn json(value: &JsValue) -> String;
 }
 
+#[wasm_bindgen(inline_js = r#"
+export function identity_on_page(a, cookie, search, now) {
+  const G = globalThis, realNow = Date.now;
+  G.document = { cookie };
+  G.location = { search };
+  Date.now = () => now;
+  try { return JSON.stringify(a.identity()); }
+  finally { delete G.document; delete G.location; Date.now = realNow; }
+}
+"#)]
+extern "C" {
+    /// `a.identity()` as JSON on a pretend page: `document.cookie`, `location.search` and
+    /// `Date.now()` given, all removed again after.
+    fn identity_on_page(a: &JsValue, cookie: &str, search: &str, now: f64) -> String;
+}
+
 fn js(src: &str, a: &JsValue) -> String {
     json(&run(src, a))
 }
@@ -179,5 +195,135 @@ fn identity_is_null_without_a_document_and_bad_options_throw() {
             &class
         ),
         r#"[true,"ga4.measurementId: expected a GA4 measurement ID like \"G-XXXXXXXXXX\", got \"UA-1\""]"#
+    );
+}
+
+/// The identity's formats and rules (its helper is JavaScript: here it runs on a pretend page).
+#[wasm_bindgen_test]
+fn identity_follows_the_cookie_formats() {
+    let a = analytics("");
+    let now = 1_763_856_000_123.0;
+    let ids = |cookie: &str, search: &str| identity_on_page(&a, cookie, search, now);
+    let ga = |value: &str| {
+        let found = ids(&format!("_ga={value}"), "");
+        let id = found.strip_prefix(r#"{"gaClientId":"#).unwrap();
+        id.strip_suffix(r#","fbp":null,"fbc":null}"#)
+            .unwrap()
+            .to_string()
+    };
+
+    // GA's client ID: the last two parts of `GA1.<n>.<random>.<seconds>`.
+    assert_eq!(
+        ga("GA1.1.1234567890.1700000000"),
+        r#""1234567890.1700000000""#
+    );
+    assert_eq!(ga("GA1.2.987.1700000000"), r#""987.1700000000""#);
+    for bad in [
+        "",
+        "GA1",
+        "GA1.1.abc.1700000000",
+        "GA1.1.123",
+        "GA1.1.123.1700000000.5",
+        "XX1.1.123.1700000000",
+        "GA1.1..1700000000",
+        "GA1.1.123.17",
+        "GA1.1.123.1700000000x",
+        "GA1.1.١٢٣.1700000000",
+    ] {
+        assert_eq!(ga(bad), "null", "{bad}");
+    }
+    // Key and value trimmed as Rust's `str::trim` trims: U+0085 is whitespace, U+FEFF is not.
+    assert_eq!(ga("\u{85} GA1.1.42.1700000000\t"), r#""42.1700000000""#);
+    assert_eq!(ga("\u{feff}GA1.1.42.1700000000"), "null");
+
+    // Meta's `_fbp` and `_fbc`.
+    assert_eq!(
+        ids(
+            "_fbp=fb.1.1700000000000.1234567890; _fbc=fb.1.1700000000000.IwAR2abc-_x",
+            ""
+        ),
+        r#"{"gaClientId":null,"fbp":"fb.1.1700000000000.1234567890","fbc":"fb.1.1700000000000.IwAR2abc-_x"}"#
+    );
+    for bad in [
+        "",
+        "fb.1.",
+        "fb.1.17.123",
+        "fb.x.1700000000000.1",
+        "fp.1.1700000000000.1",
+        "fb.1.1700000000000.",
+        "fb.1.1700000000000.1.2",
+        "fb.123.1700000000000.1",
+        "fbx.1.1700000000000.1",
+        "fb.1.1700000000000.bad value",
+        "fb.1.1700000000000.bad\"value",
+    ] {
+        assert_eq!(
+            ids(&format!("_fbp={bad}; _fbc={bad}"), ""),
+            r#"{"gaClientId":null,"fbp":null,"fbc":null}"#,
+            "{bad}"
+        );
+    }
+
+    // Cookies by exact name, the first of a name only.
+    let jar = "a=1; _ga=GA1.1.42.1700000000; _ga_ABC=GS1.1.x; _fbp=fb.1.1700000000000.77";
+    assert_eq!(
+        ids(jar, ""),
+        r#"{"gaClientId":"42.1700000000","fbp":"fb.1.1700000000000.77","fbc":null}"#
+    );
+    assert_eq!(ga("bad; _ga=GA1.1.42.1700000000"), "null");
+    assert_eq!(
+        ids("garbage;;==;", ""),
+        r#"{"gaClientId":null,"fbp":null,"fbc":null}"#
+    );
+
+    // `_fbc` minted from a new click, kept for the same click.
+    let fbc = |cookie: &str, search: &str| {
+        let found = ids(cookie, search);
+        let fbc = found
+            .strip_prefix(r#"{"gaClientId":null,"fbp":null,"fbc":"#)
+            .unwrap();
+        fbc.strip_suffix('}').unwrap().to_string()
+    };
+    let old = "_fbc=fb.1.1700000000000.IwAR1";
+    assert_eq!(fbc("", "?fbclid=IwAR1"), r#""fb.1.1763856000123.IwAR1""#);
+    assert_eq!(
+        fbc("", "??x=1& fbclid = IwAR1 "),
+        r#""fb.1.1763856000123.IwAR1""#
+    );
+    assert_eq!(fbc(old, "?fbclid=IwAR1"), r#""fb.1.1700000000000.IwAR1""#);
+    assert_eq!(fbc(old, "?fbclid=IwAR2"), r#""fb.1.1763856000123.IwAR2""#);
+    assert_eq!(fbc(old, ""), r#""fb.1.1700000000000.IwAR1""#);
+    assert_eq!(
+        fbc(old, "?fbclid=bad%20id"),
+        r#""fb.1.1700000000000.IwAR1""#
+    );
+    // The same click only when it is the whole last part.
+    assert_eq!(
+        fbc("_fbc=fb.1.1700000000000.XIwAR1", "?fbclid=IwAR1"),
+        r#""fb.1.1763856000123.IwAR1""#
+    );
+    assert_eq!(fbc("_fbc=junk", "?fbclid=bad id"), "null");
+    assert_eq!(
+        identity_on_page(&a, "", "?fbclid=x", f64::NAN),
+        r#"{"gaClientId":null,"fbp":null,"fbc":null}"#
+    );
+    assert_eq!(
+        identity_on_page(&a, "", "?fbclid=x", 1.5),
+        r#"{"gaClientId":null,"fbp":null,"fbc":"fb.1.1.x"}"#
+    );
+}
+
+/// Strings cross into the module whole: non-ASCII and astral characters as they are, a lone
+/// surrogate as U+FFFD (as TextEncoder makes it).
+#[wasm_bindgen_test]
+fn strings_cross_whole() {
+    let a = analytics("");
+    assert_eq!(
+        js(
+            r#"const v = a.track('caf\u00e9_\ud83d\ude00_\ud800x', { n: 1 });
+               return [v.name, v.name === 'caf\u00e9_\ud83d\ude00_\ufffdx', v.ok];"#,
+            &a
+        ),
+        "[\"café_😀_\u{fffd}x\",true,false]"
     );
 }

@@ -6,11 +6,12 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 use super::delivery::Delivery;
-use super::destinations::{fbq_consent, gtag, mint_event_id, send_ga4, send_meta};
+use super::destinations::{fbq_consent, gtag, mint_event_id, send_meta};
 use super::js::{self, Function};
 use super::listener::Listener;
 use crate::consent::Gate;
 use crate::event::{Problem, Rule};
+use crate::ga4::Ga4Event;
 use crate::json;
 use crate::limits::MAX_JSON;
 use crate::meta::MetaEvent;
@@ -21,7 +22,7 @@ use crate::pipeline::{Destination, Held, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
-use crate::report::{identity_json, stats_json, verdict_json};
+use crate::report::{gtag_arguments_json, stats_json, verdict_json};
 use crate::stats::Stats;
 use crate::value::Value;
 
@@ -34,24 +35,27 @@ fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
     if value.is_null_or_undefined() {
         return Ok(Value::Null);
     }
-    let text = js::json_stringify_or_false(value);
-    let Some(text) = text.as_string() else {
-        if text.is_null_or_undefined() {
-            return Ok(Value::Null);
+    // Longer than `MAX_JSON` UTF-16 units is longer than `MAX_JSON` bytes of UTF-8 too: such
+    // a text is refused before it is copied into wasm memory.
+    let text = js::json_stringify_or_false(value, MAX_JSON);
+    let text = match js::string(&text) {
+        Some(text) if text.len() <= MAX_JSON => text,
+        None if text.is_null_or_undefined() => return Ok(Value::Null),
+        None if text.as_bool() != Some(true) => {
+            return Err(Problem::new(
+                path,
+                Rule::Unsupported,
+                "cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)",
+            ))
         }
-        return Err(Problem::new(
-            path,
-            Rule::Unsupported,
-            "cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)",
-        ));
+        _ => {
+            return Err(Problem::new(
+                path,
+                Rule::TooLarge,
+                "larger than 64 KB as JSON",
+            ))
+        }
     };
-    if text.len() > MAX_JSON {
-        return Err(Problem::new(
-            path,
-            Rule::TooLarge,
-            "larger than 64 KB as JSON",
-        ));
-    }
     json::parse(&text, path)
 }
 
@@ -78,7 +82,6 @@ fn to_js(json: &str) -> JsValue {
 /// The state shared by the class and its message listener.
 struct Engine {
     pipeline: RefCell<Pipeline>,
-    ga4_id: Option<String>,
     debug: bool,
     on_verdict: Option<Function>,
     /// The outbox and its delivery (with a companion or Meta configured).
@@ -91,7 +94,7 @@ const FBQ_LATER: &str =
 impl Engine {
     /// A window message: read only when its origin is allowed, then checked and forwarded.
     fn on_message(&self, event: &JsValue) {
-        let origin = js::get(event, "origin").as_string().unwrap_or_default();
+        let origin = js::string(&js::get(event, "origin")).unwrap_or_default();
         let allowed = self
             .pipeline
             .try_borrow()
@@ -114,7 +117,7 @@ impl Engine {
     }
 
     fn track(&self, name: &JsValue, params: &JsValue) -> Result<JsValue, JsError> {
-        let name = match name.as_string() {
+        let name = match js::string(name) {
             Some(name) => Value::String(name),
             None => match read(name, "name") {
                 Ok(name) => name,
@@ -145,20 +148,15 @@ impl Engine {
     /// Calls the destinations for an accepted event, then reports the verdict. No borrow of
     /// the pipeline is held while page code (gtag, fbq, onVerdict) runs.
     fn finish(&self, mut verdict: Verdict) -> JsValue {
-        if let (Some(event), Some(id)) = (verdict.ga4_now(), &self.ga4_id) {
-            let result = send_ga4(id, event);
+        if let Some(result) = verdict.ga4_now().and_then(|event| self.send_ga4(event)) {
             self.delivered(&mut verdict, Destination::Ga4, result);
         }
-        let fbq_missing = self.fbq_missing();
         if let Some(meta) = verdict.meta_now() {
-            if fbq_missing {
-                self.queue_meta(meta);
-                verdict
+            match self.send_meta(meta) {
+                Some(result) => self.delivered(&mut verdict, Destination::Meta, result),
+                None => verdict
                     .warnings
-                    .push(Problem::new("meta", Rule::Delivery, FBQ_LATER));
-            } else {
-                let result = send_meta_minting_id(meta);
-                self.delivered(&mut verdict, Destination::Meta, result);
+                    .push(Problem::new("meta", Rule::Delivery, FBQ_LATER)),
             }
         }
         if let Some(delivery) = &self.delivery {
@@ -184,6 +182,30 @@ impl Engine {
 }
 
 impl Engine {
+    /// `gtag` for a GA4 event, to the configured measurement ID; `None` without one. (One
+    /// path for the events of verdicts and those consent releases: one copy of the code.)
+    fn send_ga4(&self, event: &Ga4Event) -> Option<Result<(), String>> {
+        // The call's JSON is written under the borrow (never held by a caller here: no `None`
+        // from it), the page's gtag runs after it. (The ID read from the configuration, not
+        // copied into the engine: -13 B.)
+        let json = {
+            let pipeline = self.pipeline.try_borrow().ok()?;
+            gtag_arguments_json(&pipeline.config().ga4.as_ref()?.id, event)
+        };
+        Some(gtag(&json))
+    }
+
+    /// `fbq` for a Meta event (minting its `eventID` first when the widget gave none); `None`
+    /// when the call went to the outbox because the page has no `fbq` yet.
+    fn send_meta(&self, meta: &mut MetaEvent) -> Option<Result<(), String>> {
+        if self.fbq_missing() {
+            self.queue_meta(meta);
+            return None;
+        }
+        let event_id = event_id_of(meta);
+        Some(send_meta(meta, &event_id))
+    }
+
     /// Meta calls go to the outbox (there is one) because the page has no `fbq` yet.
     fn fbq_missing(&self) -> bool {
         self.delivery.is_some() && !js::global("fbq").is_function()
@@ -230,12 +252,6 @@ impl Engine {
         });
         true
     }
-}
-
-/// `fbq` for a Meta event, minting its `eventID` first when the widget gave none.
-fn send_meta_minting_id(meta: &mut MetaEvent) -> Result<(), String> {
-    let event_id = event_id_of(meta);
-    send_meta(meta, &event_id)
 }
 
 /// The Meta event's `eventID`, minted first when the widget gave none.
@@ -326,13 +342,9 @@ impl BookingAnalytics {
         } else {
             return Err(JsError::new("onVerdict: expected a function"));
         };
-        let ga4_id = checked.config.ga4.as_ref().map(|g| g.id.clone());
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
-            let mut default = String::from(r#"["consent","default","#);
-            default.push_str(&consent.gtag_state_json());
-            default.push(']');
-            report_failure(gtag(&default));
+            report_failure(gtag(&consent.gtag_default_json()));
             report_failure(fbq_consent(consent.meta_granted()));
         }
         let delivery = if checked.config.companion().is_some() || checked.config.meta.is_some() {
@@ -351,7 +363,6 @@ impl BookingAnalytics {
         Ok(BookingAnalytics {
             engine: Rc::new(Engine {
                 pipeline: RefCell::new(pipeline),
-                ga4_id,
                 debug: checked.debug,
                 on_verdict,
                 delivery,
@@ -395,17 +406,11 @@ impl BookingAnalytics {
         // By reference: moving each call out of the vector copies it (measured larger).
         for held in &mut released {
             let (destination, result) = match held {
-                Held::Ga4(event) => match &self.engine.ga4_id {
-                    Some(id) => (Destination::Ga4, send_ga4(id, event)),
-                    None => continue,
-                },
-                Held::Meta(event) => {
-                    if self.engine.fbq_missing() {
-                        self.engine.queue_meta(event);
-                        continue;
-                    }
-                    (Destination::Meta, send_meta_minting_id(event))
-                }
+                Held::Ga4(event) => (Destination::Ga4, self.engine.send_ga4(event)),
+                Held::Meta(event) => (Destination::Meta, self.engine.send_meta(event)),
+            };
+            let Some(result) = result else {
+                continue;
             };
             let delivered = result.is_ok();
             report_failure(result);
@@ -418,7 +423,7 @@ impl BookingAnalytics {
         let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
             Ok(mut pipeline) => (
                 pipeline.released_collect(),
-                self.engine.ga4_id.is_some()
+                pipeline.config().ga4.is_some()
                     && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
             ),
             Err(_) => (Vec::new(), false),
@@ -463,15 +468,14 @@ impl BookingAnalytics {
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
     #[wasm_bindgen(js_name = clientId, unchecked_return_type = "string | null")]
     pub fn client_id(&self) -> JsValue {
-        // The field of `identity()`: no JSON of its own to write.
-        js::get(&self.identity(), "gaClientId")
+        js::get(&js::identity(), "gaClientId")
     }
 
     /// The visitor's identifiers: GA client ID, `_fbp`, and `_fbc` (from the cookie, or minted
     /// from the URL's `fbclid` as Meta's pixel does). Missing or malformed ones are `null`.
     #[wasm_bindgen(unchecked_return_type = "Identity")]
     pub fn identity(&self) -> JsValue {
-        to_js(&identity_json(&super::current_identity()))
+        js::identity()
     }
 
     /// The counters: received, accepted, rejected, ignored (by reason), forwarded and failed

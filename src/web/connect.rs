@@ -101,9 +101,8 @@ fn error(message: &str) -> JsValue {
 
 /// The `message` of a thrown value, for sentences.
 fn message_of(thrown: &JsValue) -> String {
-    js::get(thrown, "message")
-        .as_string()
-        .or_else(|| thrown.as_string())
+    js::string(&js::get(thrown, "message"))
+        .or_else(|| js::string(thrown))
         .unwrap_or_else(|| "an exception".to_string())
 }
 
@@ -112,9 +111,10 @@ fn options(value: &JsValue) -> Result<(ConnectOptions, Option<Function>), String
     let text = if value.is_undefined() {
         None
     } else {
-        js::json_stringify(value)
-            .map_err(|_| "options: cannot be read as JSON".to_string())?
-            .as_string()
+        js::string(
+            &js::json_stringify(value)
+                .map_err(|_| "options: cannot be read as JSON".to_string())?,
+        )
     };
     let text = text.unwrap_or_else(|| "null".to_string());
     if text.len() > MAX_JSON {
@@ -178,12 +178,12 @@ impl Altegio {
         let closed = Rc::new(Cell::new(false));
         let (allowed, seen) = (Rc::clone(&origins), Rc::clone(&closed));
         let listener = Listener::attach(move |event: &JsValue| {
-            let origin = js::get(event, "origin").as_string().unwrap_or_default();
+            let origin = js::string(&js::get(event, "origin")).unwrap_or_default();
             if !allowed.contains(&origin) {
                 return;
             }
             let data = js::get(event, "data");
-            let Some(action) = js::get(&data, "action").as_string() else {
+            let Some(action) = js::string(&js::get(&data, "action")) else {
                 return;
             };
             if action == "close_modal" {
@@ -243,19 +243,18 @@ async fn send(endpoint: &str, body: &str) -> Result<Vec<Outcome>, String> {
         .unchecked_into();
     let status = response.status();
     let reading = response.text().map_err(|e| cannot_reach(&e))?;
-    let text = JsFuture::from(reading)
-        .await
-        .map_err(|e| cannot_reach(&e))?
-        .as_string()
-        .unwrap_or_default();
+    let text = js::string(
+        &JsFuture::from(reading)
+            .await
+            .map_err(|e| cannot_reach(&e))?,
+    )
+    .unwrap_or_default();
     read_response(status, &text)
 }
 
 async fn connect(options_value: JsValue) -> Result<JsValue, JsValue> {
     let (options, callback) = options(&options_value).map_err(|m| error(&m))?;
-    let search = js::get(&js::global("location"), "search")
-        .as_string()
-        .unwrap_or_default();
+    let search = js::text("location", "search");
     let altegio = altegio_parent().map(|p| Altegio::attach(p, options.altegio_origins, callback));
     let outcome = match parse_search(&search) {
         Ok(registration) => send(&options.endpoint, &request_json(&registration)).await,

@@ -366,7 +366,7 @@ impl Delivery {
     /// The companion's answer to the batch in flight: `"<status> <Retry-After>"`.
     #[cfg(feature = "companion")]
     fn answer(&self, text: JsValue) {
-        let text = text.as_string().unwrap_or_default();
+        let text = js::string(&text).unwrap_or_default();
         let (status, retry_after) =
             crate::text::split_once_byte(&text, b' ').unwrap_or((&text, ""));
         let result = outcome(status_code(status));

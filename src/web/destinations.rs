@@ -4,15 +4,14 @@
 use wasm_bindgen::JsValue;
 
 use super::js;
-use crate::ga4::Ga4Event;
 use crate::meta::MetaEvent;
 use crate::prelude::*;
-use crate::report::{fbq_arguments_json, gtag_arguments_json};
+use crate::report::fbq_arguments_json;
 use crate::text::push_u64;
 
 /// A tag call's outcome: the failure's sentence, or `undefined` when it went through.
 fn failure(sentence: JsValue) -> Result<(), String> {
-    sentence.as_string().map_or(Ok(()), Err)
+    js::string(&sentence).map_or(Ok(()), Err)
 }
 
 /// `gtag(...args)` with the arguments as JSON, or the same arguments pushed onto
@@ -20,11 +19,6 @@ fn failure(sentence: JsValue) -> Result<(), String> {
 /// what gtag itself does, so gtag.js and Google Tag Manager both read it.
 pub fn gtag(arguments_json: &str) -> Result<(), String> {
     failure(js::gtag(arguments_json))
-}
-
-/// `gtag('event', name, {...params, send_to})` (or its `dataLayer` form).
-pub fn send_ga4(measurement_id: &str, event: &Ga4Event) -> Result<(), String> {
-    gtag(&gtag_arguments_json(measurement_id, event))
 }
 
 /// `fbq('consent', 'grant' | 'revoke')`, when the page has fbq (a page without the pixel has

@@ -80,14 +80,53 @@ export function onMessage(run) {
   try { W.addEventListener('message', run); } catch (e) { return false; }
   return () => { try { W.removeEventListener('message', run); } catch (e) {} };
 }
+// A string for `copy`: `string(value)` in src/web/js.rs.
+let pending = '';
+export function measure(value) { if (typeof value !== 'string') return -1; pending = value; return value.length; }
+export function copy(memory, at) {
+  const points = new Uint32Array(memory.buffer, at, pending.length);
+  let n = 0;
+  for (const c of pending) points[n++] = c.codePointAt(0);
+  pending = ''; // not kept alive after (it may be large)
+  return n;
+}
 export function parse(json) { try { return JSON.parse(json); } catch (e) { return null; } }
-export function stringify(value) { try { return JSON.stringify(value); } catch (e) { return false; } }
+export function stringify(value, max) { try { const s = JSON.stringify(value); return s && s.length > max ? true : s; } catch (e) { return false; } }
 export function invoke(f, arg, label) {
   if (typeof f !== 'function') return false;
   try { f.call(undefined, arg); } catch (e) { if (label) console.error(label, e); }
   return true;
 }
 export function log(level, line, detail) { console[['info', 'warn', 'error'][level]](line, detail); }
+// Trims as Rust's `str::trim` (Unicode White_Space: JS's `\\s` without U+FEFF, and U+0085).
+const trim = (s) => s.replace(/^(?:[^\\S\\ufeff]|\\x85)+|(?:[^\\S\\ufeff]|\\x85)+$/g, '');
+// The value of the first `name=value` pair named `name` (both sides trimmed) among `pairs`
+// separated by `sep`, or ''.
+const pair = (pairs, sep, name) => {
+  for (const p of pairs.split(sep)) {
+    const at = p.indexOf('=');
+    if (at >= 0 && trim(p.slice(0, at)) === name) return trim(p.slice(at + 1));
+  }
+  return '';
+};
+const text = (name, key) => { const v = get(global(name), key); return typeof v === 'string' ? v : ''; };
+export function identity() {
+  const jar = text('document', 'cookie');
+  // The cookie's part the format captures, when the cookie has that format.
+  const cookie = (name, format) => { const m = format.exec(pair(jar, ';', name)); return m && m[1]; };
+  let fbc = cookie('_fbc', /^(fb\\.\\d\\d?\\.\\d{12,14}\\.[\\w-]{1,500})$/);
+  const click = pair(text('location', 'search').replace(/^\\?+/, ''), '&', 'fbclid');
+  // A new click (one the cookie does not carry) mints `_fbc` as Meta's pixel does.
+  if (/^[\\w-]{1,500}$/.test(click) && !(fbc && fbc.endsWith('.' + click))) {
+    const now = Date.now();
+    fbc = now >= 0 && now < 2 ** 53 ? 'fb.1.' + Math.floor(now) + '.' + click : null;
+  }
+  return {
+    gaClientId: cookie('_ga', /^GA\\d\\d?\\.\\d\\d?\\.(\\d{1,20}\\.\\d{9,11})$/),
+    fbp: cookie('_fbp', /^(fb\\.\\d\\d?\\.\\d{12,14}\\.\\d{1,24})$/),
+    fbc,
+  };
+}
 export function onExit(run) {
   const D = G.document;
   if (!D || !G.addEventListener) return null;
@@ -151,10 +190,11 @@ extern "C" {
     #[wasm_bindgen(js_name = parse)]
     pub fn json_parse_or_null(text: &str) -> JsValue;
 
-    /// `JSON.stringify(value)`: a string, `undefined` for values JSON has no form for, or
-    /// `false` when it threw.
+    /// `JSON.stringify(value)`: a string, `undefined` for values JSON has no form for, `false`
+    /// when it threw, or `true` when the string is longer than `max` UTF-16 units (then it is
+    /// never copied into wasm: `string` needs 4 bytes of wasm memory per unit).
     #[wasm_bindgen(js_name = stringify)]
-    pub fn json_stringify_or_false(value: &JsValue) -> JsValue;
+    pub fn json_stringify_or_false(value: &JsValue, max: usize) -> JsValue;
 
     /// `function.call(undefined, argument)` when `function` is a function (whether it is one);
     /// what it throws goes to `console.error(label, error)`, or nowhere for `""`. (Catching in
@@ -170,6 +210,21 @@ extern "C" {
     /// that removes both listeners, or `null` where there is no page.
     #[wasm_bindgen(js_name = onExit)]
     pub fn on_exit(run: &JsValue) -> JsValue;
+
+    /// The length in UTF-16 code units of `value` when it is a string, kept for `copy`;
+    /// `-1` when it is not one.
+    fn measure(value: &JsValue) -> i32;
+
+    /// Copies the string `measure` kept into `memory` (the module's) at `at`, as code points
+    /// (a lone surrogate as itself); how many.
+    fn copy(memory: &JsValue, at: usize) -> usize;
+
+    /// The visitor's identifiers, as `identity()` returns them: `{gaClientId, fbp, fbc}` from
+    /// the `_ga`, `_fbp` and `_fbc` cookies (GA's client ID is the cookie's last two parts),
+    /// `fbc` minted as `fb.1.<Date.now()>.<fbclid>` from the URL's `fbclid` as Meta's pixel
+    /// does unless the cookie carries that click; missing or malformed ones `null`. (Cookie
+    /// reading and format checks are a few regular expressions in JS: 1.8 KB of wasm less.)
+    pub fn identity() -> JsValue;
 }
 
 #[wasm_bindgen]
@@ -218,7 +273,22 @@ pub fn console_error(line: &str, detail: &JsValue) {
     console_log(2, line, detail);
 }
 
+/// `value` when it is a string. (In place of wasm-bindgen's `as_string`: its glue passes
+/// strings as UTF-8 through an allocator export and a DataView, 0.6 KB gzip. Here JavaScript
+/// copies the code points into wasm memory, at most one per UTF-16 unit, and a lone surrogate
+/// becomes U+FFFD here as TextEncoder makes it.)
+pub fn string(value: &JsValue) -> Option<String> {
+    let mut points = alloc::vec![0u32; usize::try_from(measure(value)).ok()?];
+    let count = copy(&wasm_bindgen::memory(), points.as_mut_ptr() as usize);
+    let mut out = String::new();
+    for &point in points.iter().take(count) {
+        out.push(char::from_u32(point).unwrap_or(char::REPLACEMENT_CHARACTER));
+    }
+    Some(out)
+}
+
+#[cfg(any(feature = "companion", feature = "connect"))]
 /// `globalThis[name][key]` when it is a string (`document.cookie`, `location.href`…), or `""`.
 pub fn text(name: &str, key: &str) -> String {
-    get(&global(name), key).as_string().unwrap_or_default()
+    string(&get(&global(name), key)).unwrap_or_default()
 }

@@ -20,14 +20,15 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Reads `document.cookie` and `location.search` (outside a page there is no identity).
+#[cfg(feature = "companion")]
+/// The visitor's identifiers (the companion's requests carry them), read by the JS helper
+/// that `identity()` returns.
 fn current_identity() -> crate::identity::Identity {
-    let cookies = js::text("document", "cookie");
-    let search = js::text("location", "search");
-    let mut query = search.as_str();
-    while let Some(rest) = query.strip_prefix("?") {
-        query = rest;
+    let found = js::identity();
+    let field = |key| js::string(&js::get(&found, key));
+    crate::identity::Identity {
+        ga_client_id: field("gaClientId"),
+        fbp: field("fbp"),
+        fbc: field("fbc"),
     }
-    let fbclid = crate::identity::pair_value(query, b'&', "fbclid");
-    crate::identity::identity(&cookies, fbclid, js::date_now())
 }

@@ -12,7 +12,7 @@ pub struct LocalStore;
 
 impl Store for LocalStore {
     fn read(&mut self) -> Option<String> {
-        js::storage(STORAGE_KEY, None).as_string()
+        js::string(&js::storage(STORAGE_KEY, None))
     }
 
     fn write(&mut self, text: &str) -> bool {
