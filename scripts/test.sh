@@ -23,6 +23,8 @@ cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-def
 
 step "native tests (core, companion)"
 cargo test --workspace --locked
+# The core as the default npm build has it (no `companion` feature: its cfg paths differ).
+cargo test -p altegio-analytics --lib --no-default-features --features std --locked
 
 step "browser and Node tests of the wasm module (headless Chromium)"
 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/pkg-config/webdriver.json" \

@@ -227,6 +227,11 @@ mod tests {
         assert_eq!(ga4.events[1], ("widget_loaded".into(), Override::Off));
         assert!(options.config.origins.allows("http://127.0.0.1:8080"));
         assert_eq!(read_value(&Value::Null), Ok(Options::default()));
+    }
+
+    #[cfg(feature = "companion")]
+    #[test]
+    fn a_companion_option_is_read() {
         let with_companion = read_json(
             r#"{"companion":{"url":"http://127.0.0.1:8080/api/collect","site":"salon-42","key":"0123456789abcdef"}}"#,
         )
@@ -239,6 +244,14 @@ mod tests {
                 key: "0123456789abcdef".into()
             })
         );
+    }
+
+    #[cfg(not(feature = "companion"))]
+    #[test]
+    fn a_companion_option_names_the_build_that_has_one() {
+        let options = r#"{"companion":{"url":"https://c.example/api/collect","site":"s","key":"0123456789abcdef"}}"#;
+        assert_eq!(read_json(options), Err(NO_COMPANION.to_string()));
+        assert_eq!(read_json(r#"{"companion":null}"#), Ok(Options::default()));
     }
 
     #[test]
@@ -255,13 +268,22 @@ mod tests {
             (r#"{"widgetOrigins":["http://*.alteg.io"]}"#, "widgetOrigins[0]: \"http://*.alteg.io\": a wildcard pattern must use https"),
             (r#"{"strict":"yes"}"#, "strict: expected true or false"),
             (r#"{"sendTo":"x"}"#, "options.sendTo: unknown option (known: ga4, meta, widgetOrigins, strict, debug, consent, companion, onVerdict)"),
+            ("[]", "options: expected an object"),
+        ] {
+            assert_eq!(read_json(json).map(|_| ()), Err(message.to_string()), "{json}");
+        }
+    }
+
+    #[cfg(feature = "companion")]
+    #[test]
+    fn every_bad_companion_option_is_named_with_its_rule() {
+        for (json, message) in [
             (r#"{"companion":{"url":"https://c.example/api/collect?x=1","site":"s","key":"0123456789abcdef"}}"#, "companion.url: expected an absolute http(s) URL without query or fragment, got \"https://c.example/api/collect?x=1\""),
             (r#"{"companion":{"url":"/api/collect","site":"s","key":"0123456789abcdef"}}"#, "companion.url: expected an absolute http(s) URL without query or fragment, got \"/api/collect\""),
             (r#"{"companion":{"url":"https://c.example/api/collect","site":"a b","key":"0123456789abcdef"}}"#, "companion.site: expected the site ID configured on the companion (1 to 64 letters, digits, _ - .), got \"a b\""),
             (r#"{"companion":{"url":"https://c.example/api/collect","site":"s","key":"short"}}"#, "companion.key: expected the site's public key (16 to 128 letters, digits, _ -), got a shorter one"),
             (r#"{"companion":{"url":"https://c.example/api/collect","site":"s"}}"#, "companion.key: expected a string"),
             (r#"{"companion":{"url":"https://c.example/api/collect","site":"s","key":"0123456789abcdef","secret":1}}"#, "companion.secret: unknown option (known: url, site, key)"),
-            ("[]", "options: expected an object"),
         ] {
             assert_eq!(read_json(json).map(|_| ()), Err(message.to_string()), "{json}");
         }

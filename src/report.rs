@@ -4,7 +4,6 @@
 use crate::event::Problem;
 use crate::flatten::{FlatParams, Scalar};
 use crate::ga4::Ga4Event;
-use crate::identity::Identity;
 use crate::json::{push_str, push_value, Object};
 use crate::meta::MetaEvent;
 use crate::outbox::OutboxStats;
@@ -172,17 +171,6 @@ pub fn stats_json(s: &Stats, outbox: &OutboxStats) -> String {
     out
 }
 
-/// The identifiers, shaped as the `Identity` TypeScript interface.
-pub fn identity_json(id: &Identity) -> String {
-    let mut out = String::new();
-    let mut object = Object::open(&mut out);
-    object.opt_str("gaClientId", id.ga_client_id.as_deref());
-    object.opt_str("fbp", id.fbp.as_deref());
-    object.opt_str("fbc", id.fbc.as_deref());
-    object.close();
-    out
-}
-
 /// `["event", name, {...params, send_to}]`: the arguments of the gtag call.
 pub fn gtag_arguments_json(measurement_id: &str, event: &Ga4Event) -> String {
     let mut out = String::from("[\"event\",");
@@ -302,15 +290,6 @@ mod tests {
         assert_eq!(
             stats_json(&stats, &OutboxStats::default()),
             r#"{"received":3,"accepted":0,"rejected":0,"ignored":1,"ignoredBy":{"origin":1,"shape":0,"duplicate":0},"forwarded":{"ga4":0,"meta":0},"failed":{"ga4":0,"meta":0},"consent":{"waiting":0,"dropped":0},"outbox":{"pending":0,"sent":0,"dropped":0,"storageFailures":0}}"#
-        );
-        let id = Identity {
-            ga_client_id: Some("1.2".into()),
-            fbp: None,
-            fbc: None,
-        };
-        assert_eq!(
-            identity_json(&id),
-            r#"{"gaClientId":"1.2","fbp":null,"fbc":null}"#
         );
     }
 }
