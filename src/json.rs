@@ -1,12 +1,14 @@
-//! JSON in and out of the module. Values cross between JavaScript and wasm as one JSON string
-//! each way (`JSON.stringify` on the way in, `JSON.parse` on the way out): one call instead of
-//! one per field, and no per-field glue code, which keeps the wasm small.
+//! JSON in and out of the module. Values leave wasm as one JSON string (`JSON.parse` makes
+//! them JavaScript values): one call instead of one per field, and no per-field glue code,
+//! which keeps the wasm small. Values come in as a tape of words that JavaScript's own
+//! `JSON.parse` writes (`crate::tape`), so the npm builds carry no JSON parser: [`parse`] is
+//! for the connect build and the native tests.
 //!
 //! Numbers are written with at most 15 significant digits, which every f64 holds exactly, so
 //! any number JavaScript printed with 15 digits or fewer comes back unchanged.
 
 use crate::event::{Problem, Rule};
-use crate::limits::{MAX_DEPTH, MAX_STRING, MAX_VALUES};
+use crate::limits::{MAX_DEPTH, MAX_STRING, MAX_VALUES, TOO_DEEP, TOO_LONG, TOO_MANY_VALUES};
 use crate::prelude::*;
 use crate::text::{push_u64, MAX_SAFE_INTEGER};
 use crate::value::Value;
@@ -219,6 +221,7 @@ impl<'a> Object<'a> {
 
 /// Parses JSON text (as `JSON.stringify` writes it) into a value, within the limits of
 /// `crate::limits`. `path` names the whole value in problems (`params`, `data`, `options`).
+/// (Not in the npm builds' wasm: they read values through `crate::tape`.)
 pub fn parse(text: &str, path: &str) -> Result<Value, Problem> {
     let mut parser = Parser {
         text,
@@ -329,7 +332,7 @@ impl Parser<'_> {
     fn value(&mut self, depth: usize) -> Option<Value> {
         self.values += 1;
         if self.values > MAX_VALUES {
-            return self.fail(too_large("the value holds more than 2000 values"));
+            return self.fail(too_large(TOO_MANY_VALUES));
         }
         self.skip_space();
         let (word, literal) = match self.peek() {
@@ -354,7 +357,7 @@ impl Parser<'_> {
     /// entries are an array's items with a key before each).
     fn container(&mut self, open: u8, depth: usize) -> Option<Value> {
         if depth >= MAX_DEPTH {
-            return self.fail(too_large("nested more than 8 levels deep"));
+            return self.fail(too_large(TOO_DEEP));
         }
         self.at += 1;
         let object = open == b'{';
@@ -412,7 +415,7 @@ impl Parser<'_> {
             }
             out.push_str(self.text.get(start..self.at).unwrap_or_default());
             if out.len() > MAX_STRING {
-                return self.fail(too_large("a string longer than 8192 bytes"));
+                return self.fail(too_large(TOO_LONG));
             }
             let c = match self.next() {
                 None => return None,

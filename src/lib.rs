@@ -37,6 +37,7 @@ pub mod pii;
 pub mod pipeline;
 pub mod report;
 pub mod stats;
+pub mod tape;
 pub mod text;
 pub mod value;
 pub mod web;

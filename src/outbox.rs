@@ -10,20 +10,19 @@
 //!   the outbox into a memory-only list for the rest of the page's life, counted in
 //!   `storage_failures`.
 //! - The stored text (format 2: [`STORAGE_KEY`] ends in `v2`) holds one line per entry, oldest
-//!   first: a JSON head `["c"|"m",<ms>,<event ID>]`, a tab character, then the JSON to send as
-//!   written. Where Web Locks are missing, the claim that serialises flushing across browser
-//!   tabs comes first, as `["l",<until ms>,<the claiming tab's name>]` and a tab character.
-//!   Neither part holds a tab or a newline (JSON escapes them in strings), and the JSON to send
-//!   is kept as text, not parsed and written again (0.1 KB gzip less than format 1's JSON
-//!   objects). A line that does not read so is skipped (counted as dropped), so one corrupt
-//!   entry costs one entry.
+//!   first: a JSON head `["c"|"m",<ms>,<event ID>]` (the time in whole milliseconds, the ID
+//!   a JSON string), a tab character, then the JSON to send as written. Where Web Locks are
+//!   missing, the claim that serialises flushing across browser tabs comes first, as
+//!   `["l",<until ms>,<the claiming tab's name>]` and a tab character. Neither part holds a
+//!   tab or a newline (JSON escapes them in strings), and the JSON to send is kept as text,
+//!   not parsed and written again (0.1 KB gzip less than format 1's JSON objects). A line that
+//!   does not read so is skipped (counted as dropped), so one corrupt entry costs one entry.
 
 use crate::flatten::{FlatParams, Scalar};
 use crate::identity::Identity;
 use crate::json::{self, push_str, Object};
 use crate::pipeline::Draft;
 use crate::prelude::*;
-use crate::value::Value;
 
 /// The localStorage key (one for all instances of a site's pages: an origin's storage).
 pub const STORAGE_KEY: &str = "altegio-analytics:outbox:v2";
@@ -93,16 +92,59 @@ impl Entry {
     }
 }
 
-/// Appends a stored line: `["<code>",<ms>,<id>]`, a tab, then `json`.
+/// Appends a stored line: `["<code>",<ms>,<id>]`, a tab, then `json`. The time is written
+/// in whole milliseconds (as `Date.now()` gives it), which `read_head` reads.
 fn push_line(out: &mut String, code: &str, ms: f64, id: &str, json: &str) {
     out.push_str("[\"");
     out.push_str(code);
     out.push_str("\",");
-    json::push_number(out, ms);
+    crate::text::push_u64(out, ms as u64);
     out.push(',');
     push_str(out, id);
     out.push_str("]\t");
     out.push_str(json);
+}
+
+/// Reads a line's head as `push_line` writes it (not through a general JSON parser: the
+/// default build has no other use for one, and leaves it out): the code's byte, the time and
+/// the ID.
+fn read_head(head: &str) -> Option<(u8, f64, String)> {
+    // Byte patterns, not `strip_prefix`/`strip_suffix`: smaller.
+    let [b'[', b'"', code, b'"', b',', .., b'"', b']'] = *head.as_bytes() else {
+        return None;
+    };
+    let (ms, id) = crate::text::split_once_byte(head.get(5..head.len() - 2)?, b',')?;
+    let [b'"', ..] = *id.as_bytes() else {
+        return None;
+    };
+    Some((code, parse_u64(ms)? as f64, unescape(id.get(1..)?)?))
+}
+
+/// The text of a JSON string that `push_str` wrote, between its quotes.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            match chars.next()? {
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                'u' => {
+                    let mut code = 0;
+                    for _ in 0..4 {
+                        code = code * 16 + chars.next()?.to_digit(16)?;
+                    }
+                    char::from_u32(code)?
+                }
+                // `"` and `\`.
+                c => c,
+            }
+        } else {
+            c
+        });
+    }
+    Some(out)
 }
 
 /// Where the outbox is kept between pages: localStorage in the browser.
@@ -111,6 +153,12 @@ pub trait Store {
     fn read(&mut self) -> Option<String>;
     /// Replaces the stored text (empty: removes it); `false` when it could not be written.
     fn write(&mut self, text: &str) -> bool;
+    /// Whether `text` is JSON (a companion copy read back must be: one that is not would spoil
+    /// the batch it goes out in). The browser's store asks `JSON.parse`, which the module has
+    /// anyway, and leaves the JSON parser out of the wasm.
+    fn is_json(&self, text: &str) -> bool {
+        json::parse(text, "outbox").is_ok()
+    }
 }
 
 /// The outbox's counters, shown in `stats().outbox`.
@@ -134,7 +182,7 @@ struct Doc {
 }
 
 impl Doc {
-    fn parse(text: &str, dropped: &mut u32) -> Doc {
+    fn parse(text: &str, dropped: &mut u32, store: &dyn Store) -> Doc {
         let mut doc = Doc::default();
         for line in crate::text::split_byte(text, b'\n') {
             if line.is_empty() {
@@ -144,19 +192,15 @@ impl Doc {
                 *dropped += 1;
                 continue;
             };
-            let Ok(Value::Array(head)) = json::parse(head, "outbox") else {
+            let Some((code, ms, id)) = read_head(head) else {
                 *dropped += 1;
                 continue;
             };
-            let [Value::String(code), Value::Number(ms), Value::String(id)] = &head[..] else {
-                *dropped += 1;
-                continue;
-            };
-            let kind = match code.as_bytes() {
-                b"c" => Kind::Companion,
-                b"m" => Kind::Meta,
-                b"l" => {
-                    doc.claim = Some((id.clone(), *ms));
+            let kind = match code {
+                b'c' => Kind::Companion,
+                b'm' => Kind::Meta,
+                b'l' => {
+                    doc.claim = Some((id, ms));
                     continue;
                 }
                 _ => {
@@ -167,18 +211,15 @@ impl Doc {
             // A companion copy goes out in one request with others: one that is not JSON would
             // spoil the batch. (An fbq call goes alone, and the page's `JSON.parse` refuses a
             // bad one: counted as failed.)
-            if cfg!(feature = "companion")
-                && kind == Kind::Companion
-                && json::parse(json, "outbox").is_err()
-            {
+            if cfg!(feature = "companion") && kind == Kind::Companion && !store.is_json(json) {
                 *dropped += 1;
                 continue;
             }
-            if !doc.has(kind, id) {
+            if !doc.has(kind, &id) {
                 doc.entries.push(Entry {
                     kind,
-                    id: id.clone(),
-                    time_ms: *ms,
+                    id,
+                    time_ms: ms,
                     json: json.into(),
                 });
             }
@@ -265,7 +306,7 @@ impl<S: Store> Outbox<S> {
             text
         };
         let mut doc = match &original {
-            Some(text) => Doc::parse(text, &mut self.stats.dropped),
+            Some(text) => Doc::parse(text, &mut self.stats.dropped, &self.store),
             None => core::mem::take(&mut self.memory),
         };
         let result = change(&mut doc);
@@ -401,16 +442,21 @@ pub fn backoff_ms(attempt: u32, retry_after: Option<&str>) -> f64 {
 /// `s` as `u32::from_str` reads it (an optional `+`, then decimal digits, no overflow),
 /// written out: the library's version is generic over radixes and larger.
 fn parse_u32(s: &str) -> Option<u32> {
+    u32::try_from(parse_u64(s)?).ok()
+}
+
+/// `s` as `u64::from_str` reads it.
+fn parse_u64(s: &str) -> Option<u64> {
     let digits = s.strip_prefix('+').unwrap_or(s);
     if digits.is_empty() {
         return None;
     }
-    let mut n: u32 = 0;
+    let mut n: u64 = 0;
     for &b in digits.as_bytes() {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
     Some(n)
 }
@@ -591,6 +637,7 @@ mod tests {
     use super::*;
     use crate::ga4::Ga4Event;
     use crate::text::concat;
+    use crate::value::Value;
 
     /// A store in memory that can be told to fail.
     #[derive(Default)]
@@ -626,9 +673,9 @@ mod tests {
 
     const NOW: f64 = 1_763_856_000_000.0;
 
-    /// An entry whose ID holds a tab, a newline and a quote (its JSON escapes them).
+    /// An entry whose ID holds a tab, a newline, a quote and more that JSON escapes.
     fn odd_id() -> Entry {
-        let id = "t\tn\n\"";
+        let id = "t\tn\n\"\\\r\u{1}\u{1f}é😀";
         let mut json = String::from("[");
         push_str(&mut json, id);
         json.push(']');
@@ -730,7 +777,7 @@ mod tests {
         );
         again.remove(
             Kind::Companion,
-            &["a".into(), "b".into(), "t\tn\n\"".into()],
+            &["a".into(), "b".into(), odd_id().id],
             true,
             NOW,
         );
@@ -800,6 +847,40 @@ mod tests {
         huge.json = concat(&["\"", &"y".repeat(MAX_BATCH_BYTES), "\""]);
         assert!(!outbox.add(huge, NOW));
         assert_eq!(outbox.stats().dropped, 2);
+    }
+
+    #[test]
+    fn heads_read_as_written() {
+        for (code, ms, id) in [
+            ("c", NOW, "a"),
+            ("m", 0.0, odd_id().id.as_str()),
+            ("l", 1.0, ""),
+        ] {
+            let mut line = String::new();
+            push_line(&mut line, code, ms, id, "");
+            let head = line.strip_suffix('\t').expect("a tab");
+            assert_eq!(
+                read_head(head),
+                Some((code.as_bytes()[0], ms, id.into())),
+                "{head}"
+            );
+        }
+        for bad in [
+            "",
+            "[\"c\",1,\"a\"",
+            "[\"c\",1,\"a\"] ",
+            "[\"c\", 1,\"a\"]",
+            "[\"c\",1.5,\"a\"]",
+            "[\"c\",-1,\"a\"]",
+            "[\"c\",,\"a\"]",
+            "[\"c\",1,a]",
+            "[\"c\",1,\"a\\\"]",
+            "[\"c\",1,\"\\u00\"]",
+            "[\"c\",1,\"\\ud800\"]",
+            "[\"cc\",1,\"a\"]",
+        ] {
+            assert_eq!(read_head(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ async fn the_outbox_and_the_companion_copy() {
     an_instance_freed_with_a_request_in_flight_lets_go_of_the_lock().await;
     a_throwing_or_full_local_storage_degrades_to_memory_without_an_exception().await;
     a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_browser().await;
+    a_stored_companion_copy_that_is_not_json_is_dropped_as_it_is_read().await;
 }
 
 const KEY: &str = "altegio-analytics:outbox:v2";
@@ -376,5 +377,26 @@ async fn a_ga4_call_taken_by_gtag_js_or_gtm_is_flagged_as_delivered_in_the_brows
     assert_eq!(pick(&event, "ga4_delivered_in_browser"), "true");
     let pushed = eval("return Object.prototype.toString.call(window.dataLayer[0])");
     assert_eq!(pushed.as_string().unwrap(), "[object Arguments]");
+    js("a.destroy(); a.free();", &a);
+}
+
+/// The page's `JSON.parse` judges a stored companion copy (one that is not JSON would spoil
+/// the batch it goes out in): the broken one is dropped and counted, the good one goes out.
+async fn a_stored_companion_copy_that_is_not_json_is_dropped_as_it_is_read() {
+    page_with_tags();
+    eval(STUB_FETCH);
+    eval(&format!(
+        r#"const now = Date.now();
+           localStorage.setItem('{KEY}', '["c",' + now + ',"bad"]\t{{"event_id":"bad"\n'
+             + '["c",' + now + ',"good"]\t{{"event_id":"good"}}');"#
+    ));
+    let a = analytics(&both(COMPANION));
+    js("a.listen()", &a);
+    wait_for("window.__posts.length === 1", &a).await;
+    let ids = eval(
+        "return JSON.stringify(window.__posts.map((p) => p.body.events.map((e) => e.event_id)))",
+    );
+    assert_eq!(ids.as_string().unwrap(), r#"[["good"]]"#);
+    assert_eq!(pick(&js("return a.stats().outbox", &a), "dropped"), "1");
     js("a.destroy(); a.free();", &a);
 }

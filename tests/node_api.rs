@@ -327,3 +327,104 @@ fn strings_cross_whole() {
         "[\"café_😀_\u{fffd}x\",true,false]"
     );
 }
+
+/// Values cross as `JSON.parse(JSON.stringify(value))` gives them: lone surrogates as U+FFFD,
+/// astral characters whole, -0 as 0, integer-like keys first in ascending order (as
+/// `JSON.stringify` writes them), `toJSON` and getters run, what JSON leaves out left out.
+#[wasm_bindgen_test]
+fn values_cross_as_json_reads_them() {
+    let a = analytics("{ ga4: { measurementId: 'G-NODE1234' } }");
+    let v = run(
+        r#"const params = { b: -0, '10': 'x\ud800y\udc00\ud800\ud800z\ud83d\ude00', '2': 1e308,
+             a: 0.1 + 0.2, 'k\u00e9\ud83d\ude00': true, s: 'x\ud800y\udc00\ud800\ud800z\ud83d\ude00\u00e9', f: () => 1, u: undefined, n: 5e-324,
+             '-1': 7, '01': 8, big: 9007199254740993, '4294967295': 1, '4294967294': 2 };
+           Object.defineProperty(params, 'g', { enumerable: true, get: () => 'got' });
+           params.later = { toJSON: () => 'json' };
+           delete globalThis.dataLayer;
+           return a.track('widget_loaded', params);"#,
+        &a,
+    );
+    run("delete globalThis.dataLayer;", &JsValue::NULL);
+    assert_eq!(
+        js(
+            "return [a.ok, a.ga4 && a.ga4.params, a.problems.concat(a.warnings).map((p) => p.message)]",
+            &v
+        ),
+        // Each lone surrogate is one U+FFFD (the JSON parser used before made one of two in a
+        // row). The warnings name the keys in the order they came.
+        concat!(
+            r#"[true,{"b":0,"a":0.3,"k":true,"s":"#,
+            "\"x\u{fffd}y\u{fffd}\u{fffd}\u{fffd}z😀é\",",
+            r#""n":5e-324,"#,
+            r#""big":9007199254740990,"g":"got","later":"json"},["#,
+            r#""ga4.params.2: not sent to GA4: parameter names are letters, digits and _, starting with a letter","#,
+            r#""ga4.params.10: not sent to GA4: parameter names are letters, digits and _, starting with a letter","#,
+            r#""ga4.params.4294967294: not sent to GA4: parameter names are letters, digits and _, starting with a letter","#,
+            r#""ga4.params.1: not sent to GA4: parameter names are letters, digits and _, starting with a letter","#,
+            r#""ga4.params.01: not sent to GA4: parameter names are letters, digits and _, starting with a letter","#,
+            r#""ga4.params.4294967295: not sent to GA4: parameter names are letters, digits and _, starting with a letter"]]"#
+        )
+    );
+}
+
+/// The limits, each at its bound and one past it; the first one passed in document order is
+/// the problem.
+#[wasm_bindgen_test]
+fn values_past_the_limits_are_refused_in_document_order() {
+    let a = analytics("");
+    let deep = |n: usize| format!("JSON.parse('{}' + '{}')", "[".repeat(n), "]".repeat(n));
+    let cases = [
+        format!("{{ k: {} }}", deep(7)),
+        format!("{{ k: {} }}", deep(8)),
+        format!("{{ k: {} }}", deep(5000)),
+        "{ k: Array(1998).fill(null) }".to_string(),
+        "{ k: Array(1999).fill(null) }".to_string(),
+        "{ k: Array(20000).fill(0) }".to_string(),
+        "{ s: '\\u00e9'.repeat(4096) }".to_string(),
+        "{ s: '\\u00e9'.repeat(4096) + 'x' }".to_string(),
+        "{ s: '\\ud83d\\ude00'.repeat(2048) }".to_string(),
+        "{ s: '\\ud83d\\ude00'.repeat(2048) + 'x' }".to_string(),
+        "{ s: '\\ud800x'.repeat(2048) }".to_string(),
+        "{ s: '\\ud800x'.repeat(2048) + 'x' }".to_string(),
+        "{ ['x'.repeat(8192)]: 1 }".to_string(),
+        "{ ['x'.repeat(8193)]: 1 }".to_string(),
+        format!("{{ s: 'x'.repeat(9000), d: {} }}", deep(9)),
+        format!("{{ d: {}, s: 'x'.repeat(9000) }}", deep(9)),
+        "{ k: Array(2000).fill(0), s: 'x'.repeat(9000) }".to_string(),
+        "{ s: 'x'.repeat(9000), k: Array(2000).fill(0) }".to_string(),
+        "{ k: Array(1998).fill(0), ['x'.repeat(9000)]: 1 }".to_string(),
+        "{ k: Array(1999).fill(0), ['x'.repeat(9000)]: 1 }".to_string(),
+        format!("{{ k: Array(1990).fill(0), d: {} }}", deep(20)),
+        "(() => { const o = {}; o.o = o; return o; })()".to_string(),
+        "{ n: 1n }".to_string(),
+        "{ toJSON() { throw new Error('no'); } }".to_string(),
+        "{ s: 'x'.repeat(65528) }".to_string(),
+        "{ s: 'x'.repeat(65529) }".to_string(),
+        "{ s: '\\u00e9'.repeat(32764) }".to_string(),
+        "{ s: '\\u00e9'.repeat(32765) }".to_string(),
+        // Each lone surrogate counts as U+FFFD's 3 bytes (the JSON parser used before made one
+        // U+FFFD of two in a row, and let this one through).
+        "{ s: '\\ud800'.repeat(2730) + 'xxx' }".to_string(),
+    ];
+    let mut got = Vec::new();
+    for params in &cases {
+        got.push(js(
+            &format!("return a.track('widget_loaded', {params}).problems.map((p) => p.message).filter((m) => m.startsWith('params: '))"),
+            &a,
+        ));
+    }
+    let none = "[]";
+    let deep = r#"["params: nested more than 8 levels deep"]"#;
+    let wide = r#"["params: the value holds more than 2000 values"]"#;
+    let long = r#"["params: a string longer than 8192 bytes"]"#;
+    let json = r#"["params: cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)"]"#;
+    let large = r#"["params: larger than 64 KB as JSON"]"#;
+    assert_eq!(
+        got,
+        [
+            none, deep, json, none, wide, wide, none, long, none, long, none, long, none, long,
+            long, deep, wide, long, long, wide, deep, json, json, json, long, large, long, large,
+            long
+        ]
+    );
+}

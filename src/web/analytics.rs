@@ -13,7 +13,7 @@ use crate::consent::Gate;
 use crate::event::{Problem, Rule};
 use crate::ga4::Ga4Event;
 use crate::json;
-use crate::limits::MAX_JSON;
+use crate::limits::{MAX_JSON, TOO_DEEP, TOO_LONG, TOO_MANY_VALUES};
 use crate::meta::MetaEvent;
 use crate::options;
 use crate::outbox::OutboxStats;
@@ -24,39 +24,33 @@ use crate::prelude::*;
 use crate::report::fbq_arguments_json;
 use crate::report::{gtag_arguments_json, stats_json, verdict_json};
 use crate::stats::Stats;
+use crate::tape::Tape;
 use crate::value::Value;
 
 const REENTERED: &str = "altegio-analytics: re-entrant call while an event was being checked";
 
 /// A JavaScript value read through `JSON.stringify` (getters and `toJSON` run as JSON runs
-/// them; functions and symbols are left out, as JSON leaves them out).
+/// them; functions and symbols are left out, as JSON leaves them out), then `JSON.parse` of
+/// that text, as a tape (`crate::tape`). The limits of `crate::limits` are checked by the
+/// JavaScript that writes the tape (`tape` in src/web/js.rs), each meant where a parser of
+/// the text would meet it; a text longer than `MAX_JSON` bytes of UTF-8 is refused first.
 fn read(value: &JsValue, path: &str) -> Result<Value, Problem> {
-    // `null` reads as `null` through JSON too: one check for both (one import fewer).
-    if value.is_null_or_undefined() {
-        return Ok(Value::Null);
-    }
-    // Longer than `MAX_JSON` UTF-16 units is longer than `MAX_JSON` bytes of UTF-8 too: such
-    // a text is refused before it is copied into wasm memory.
-    let text = js::json_stringify_or_false(value, MAX_JSON);
-    let text = match js::string(&text) {
-        Some(text) if text.len() <= MAX_JSON => text,
-        None if text.is_null_or_undefined() => return Ok(Value::Null),
-        None if text.as_bool() != Some(true) => {
-            return Err(Problem::new(
-                path,
+    let count = js::tape(value, MAX_JSON);
+    let Some(words) = js::words(count) else {
+        let (rule, why) = match count {
+            -1 => return Ok(Value::Null),
+            -2 => (
                 Rule::Unsupported,
                 "cannot be read as JSON (a cycle, a BigInt, or a getter or toJSON that threw)",
-            ))
-        }
-        _ => {
-            return Err(Problem::new(
-                path,
-                Rule::TooLarge,
-                "larger than 64 KB as JSON",
-            ))
-        }
+            ),
+            -3 => (Rule::TooLarge, "larger than 64 KB as JSON"),
+            -4 => (Rule::TooLarge, TOO_MANY_VALUES),
+            -5 => (Rule::TooLarge, TOO_DEEP),
+            _ => (Rule::TooLarge, TOO_LONG),
+        };
+        return Err(Problem::new(path, rule, why));
     };
-    json::parse(&text, path)
+    Ok(Tape::new(&words).value())
 }
 
 /// An argument of a method that throws when it cannot be read (one function for the three

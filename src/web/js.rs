@@ -80,18 +80,49 @@ export function onMessage(run) {
   try { W.addEventListener('message', run); } catch (e) { return false; }
   return () => { try { W.removeEventListener('message', run); } catch (e) {} };
 }
-// A string for `copy`: `string(value)` in src/web/js.rs.
-let pending = '';
-export function measure(value) { if (typeof value !== 'string') return -1; pending = value; return value.length; }
+// The words `copy` copies next: a string (`string` in src/web/js.rs) or a value (`read`
+// in src/web/analytics.rs), as src/tape.rs describes them.
+let pending = [];
+const bytes = (s) => new TextEncoder().encode(s).length;
+const str = (s) => {
+  const at = pending.push(0);
+  for (const c of s) pending.push(c.codePointAt(0));
+  pending[at - 1] = pending.length - at;
+};
+export function measure(value) { if (typeof value !== 'string') return -1; pending = []; str(value); return pending.length; }
 export function copy(memory, at) {
-  const points = new Uint32Array(memory.buffer, at, pending.length);
-  let n = 0;
-  for (const c of pending) points[n++] = c.codePointAt(0);
-  pending = ''; // not kept alive after (it may be large)
-  return n;
+  new Float64Array(memory.buffer, at, pending.length).set(pending);
+  pending = []; // not kept alive after (it may be large)
 }
 export function parse(json) { try { return JSON.parse(json); } catch (e) { return null; } }
-export function stringify(value, max) { try { const s = JSON.stringify(value); return s && s.length > max ? true : s; } catch (e) { return false; } }
+export function tape(value, max) {
+  let json, n = 0;
+  try { json = JSON.stringify(value); } catch (e) { return -2; }
+  if (json === undefined) return -1;
+  if (json.length > max || bytes(json) > max) return -3;
+  // In document order, as a parser of `json` would meet them: the first limit passed wins
+  // (MAX_VALUES, MAX_DEPTH, MAX_STRING in src/limits.rs).
+  const text = (s) => {
+    // MAX_STRING, in UTF-8 bytes as the decoded string takes them (a lone surrogate as U+FFFD).
+    if (bytes(s) > 8192) throw -6;
+    str(s);
+  };
+  const put = (v, depth) => {
+    if (++n > 2000) throw -4;
+    if (typeof v === 'string') { pending.push(4); text(v); }
+    else if (typeof v === 'number') pending.push(3, v);
+    else if (!v || v === true) pending.push(v === null ? 0 : 1 + v);
+    else {
+      if (depth > 7) throw -5;
+      const array = Array.isArray(v), keys = Object.keys(v);
+      pending.push(array ? 5 : 6, keys.length);
+      for (const key of keys) { if (!array) text(key); put(v[key], depth + 1); }
+    }
+  };
+  pending = [];
+  try { put(JSON.parse(json), 0); } catch (e) { return e < 0 ? e : -2; }
+  return pending.length;
+}
 export function invoke(f, arg, label) {
   if (typeof f !== 'function') return false;
   try { f.call(undefined, arg); } catch (e) { if (label) console.error(label, e); }
@@ -190,12 +221,6 @@ extern "C" {
     #[wasm_bindgen(js_name = parse)]
     pub fn json_parse_or_null(text: &str) -> JsValue;
 
-    /// `JSON.stringify(value)`: a string, `undefined` for values JSON has no form for, `false`
-    /// when it threw, or `true` when the string is longer than `max` UTF-16 units (then it is
-    /// never copied into wasm: `string` needs 4 bytes of wasm memory per unit).
-    #[wasm_bindgen(js_name = stringify)]
-    pub fn json_stringify_or_false(value: &JsValue, max: usize) -> JsValue;
-
     /// `function.call(undefined, argument)` when `function` is a function (whether it is one);
     /// what it throws goes to `console.error(label, error)`, or nowhere for `""`. (Catching in
     /// JavaScript spares every caller the exception-passing glue of a `catch` import.)
@@ -211,13 +236,19 @@ extern "C" {
     #[wasm_bindgen(js_name = onExit)]
     pub fn on_exit(run: &JsValue) -> JsValue;
 
-    /// The length in UTF-16 code units of `value` when it is a string, kept for `copy`;
-    /// `-1` when it is not one.
+    /// `value` as a tape string (see `crate::tape`) kept for `copy`: how many words, or `-1`
+    /// when it is not a string.
     fn measure(value: &JsValue) -> i32;
 
-    /// Copies the string `measure` kept into `memory` (the module's) at `at`, as code points
-    /// (a lone surrogate as itself); how many.
-    fn copy(memory: &JsValue, at: usize) -> usize;
+    /// Copies the words `measure` or `tape` kept into `memory` (the module's) at `at`.
+    fn copy(memory: &JsValue, at: usize);
+
+    /// `JSON.parse(JSON.stringify(value))` as a tape (`crate::tape`) kept for `copy`: how
+    /// many words; or `-1` when `JSON.stringify` gives `undefined`, `-2` when it throws, `-3`
+    /// when its text is longer than `max` UTF-8 bytes, `-4` past `MAX_VALUES`, `-5` past
+    /// `MAX_DEPTH`, `-6` for a string (or key) past `MAX_STRING`: the first of these that a
+    /// parser of the text would meet.
+    pub fn tape(value: &JsValue, max: usize) -> i32;
 
     /// The visitor's identifiers, as `identity()` returns them: `{gaClientId, fbp, fbc}` from
     /// the `_ga`, `_fbp` and `_fbc` cookies (GA's client ID is the cookie's last two parts),
@@ -275,16 +306,18 @@ pub fn console_error(line: &str, detail: &JsValue) {
 
 /// `value` when it is a string. (In place of wasm-bindgen's `as_string`: its glue passes
 /// strings as UTF-8 through an allocator export and a DataView, 0.6 KB gzip. Here JavaScript
-/// copies the code points into wasm memory, at most one per UTF-16 unit, and a lone surrogate
-/// becomes U+FFFD here as TextEncoder makes it.)
+/// copies the code points into wasm memory as a tape string (`crate::tape`: 8 bytes per code
+/// point), and a lone surrogate becomes U+FFFD here as TextEncoder makes it.)
 pub fn string(value: &JsValue) -> Option<String> {
-    let mut points = alloc::vec![0u32; usize::try_from(measure(value)).ok()?];
-    let count = copy(&wasm_bindgen::memory(), points.as_mut_ptr() as usize);
-    let mut out = String::new();
-    for &point in points.iter().take(count) {
-        out.push(char::from_u32(point).unwrap_or(char::REPLACEMENT_CHARACTER));
-    }
-    Some(out)
+    Some(crate::tape::Tape::new(&words(measure(value))?).string())
+}
+
+/// The `count` words that `measure` or `tape` kept, copied into wasm memory; `None` for a
+/// negative count.
+pub fn words(count: i32) -> Option<Vec<f64>> {
+    let mut words = alloc::vec![0f64; usize::try_from(count).ok()?];
+    copy(&wasm_bindgen::memory(), words.as_mut_ptr() as usize);
+    Some(words)
 }
 
 #[cfg(any(feature = "companion", feature = "connect"))]

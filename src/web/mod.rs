@@ -1,5 +1,5 @@
-//! Browser glue: the only part of the crate that touches JavaScript. Values cross as JSON
-//! (one call each way); the core does the rest.
+//! Browser glue: the only part of the crate that touches JavaScript. Values come in as a tape
+//! (`crate::tape`) and go out as JSON (one call each way); the core does the rest.
 
 mod analytics;
 mod connect;

@@ -18,4 +18,9 @@ impl Store for LocalStore {
     fn write(&mut self, text: &str) -> bool {
         !js::storage(STORAGE_KEY, Some(text)).is_null_or_undefined()
     }
+
+    fn is_json(&self, text: &str) -> bool {
+        // `null` also for "null", which no companion copy is.
+        !js::json_parse_or_null(text).is_null()
+    }
 }
