@@ -83,7 +83,8 @@ export function onMessage(run) {
 // The words `copy` copies next: a string (`string` in src/web/js.rs) or a value (`read`
 // in src/web/analytics.rs), as src/tape.rs describes them.
 let pending = [];
-const bytes = (s) => new TextEncoder().encode(s).length;
+// UTF-8 bytes of `s` beyond `max` (a UTF-16 unit takes at most 3: shorter strings are not encoded).
+const over = (s, max) => s.length * 3 > max && new TextEncoder().encode(s).length > max;
 const str = (s) => {
   const at = pending.push(0);
   for (const c of s) pending.push(c.codePointAt(0));
@@ -99,12 +100,12 @@ export function tape(value, max) {
   let json, n = 0;
   try { json = JSON.stringify(value); } catch (e) { return -2; }
   if (json === undefined) return -1;
-  if (json.length > max || bytes(json) > max) return -3;
+  if (json.length > max || over(json, max)) return -3;
   // In document order, as a parser of `json` would meet them: the first limit passed wins
   // (MAX_VALUES, MAX_DEPTH, MAX_STRING in src/limits.rs).
   const text = (s) => {
     // MAX_STRING, in UTF-8 bytes as the decoded string takes them (a lone surrogate as U+FFFD).
-    if (bytes(s) > 8192) throw -6;
+    if (over(s, 8192)) throw -6;
     str(s);
   };
   const put = (v, depth) => {
