@@ -314,21 +314,25 @@ impl Delivery {
             });
             entries
         };
-        // fbq calls made before the page had fbq: replayed once it has, each removed (sent,
-        // or dropped when fbq threw) right after its call; no borrow is held while the page's
-        // fbq runs. One store update per call, not lists of sent and failed IDs (0.06 KB gzip):
-        // a catch-up is a few calls; the most the outbox holds, 200, takes about 25 ms natively.
-        let mut progress = false;
+        // fbq calls made before the page had fbq: replayed once it has, then removed in two
+        // store updates (sent, and dropped where fbq threw): one per call would rewrite the
+        // stored outbox up to 200 times in one task.
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
         if js::global("fbq").is_function() {
             for entry in entries.iter().filter(|e| e.kind == Kind::Meta) {
-                let sent = fbq_apply(&entry.json).is_ok();
-                if let Ok(mut state) = self.state.try_borrow_mut() {
-                    state
-                        .outbox
-                        .remove(Kind::Meta, core::slice::from_ref(&entry.id), sent, now);
+                match fbq_apply(&entry.json) {
+                    Ok(()) => sent.push(entry.id.clone()),
+                    Err(_) => failed.push(entry.id.clone()),
                 }
-                progress = true;
             }
+        }
+        {
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return;
+            };
+            state.outbox.remove(Kind::Meta, &sent, true, now);
+            state.outbox.remove(Kind::Meta, &failed, false, now);
         }
         #[cfg(feature = "companion")]
         match self.request(entries, now) {
@@ -339,7 +343,7 @@ impl Delivery {
             }
             (false, None) => {}
         }
-        self.finish(progress, None);
+        self.finish(!sent.is_empty() || !failed.is_empty(), None);
     }
 
     /// Sends the companion the first batch of `entries` that may go now: whether a request
