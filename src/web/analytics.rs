@@ -179,9 +179,9 @@ impl Engine {
     /// `gtag` for a GA4 event, to the configured measurement ID; `None` without one. (One
     /// path for the events of verdicts and those consent releases: one copy of the code.)
     fn send_ga4(&self, event: &Ga4Event) -> Option<Result<(), String>> {
-        // The call's JSON is written under the borrow (never held by a caller here: no `None`
-        // from it), the page's gtag runs after it. (The ID read from the configuration, not
-        // copied into the engine: -13 B.)
+        // The JSON is written under a shared borrow of the pipeline (no caller holds a mutable
+        // one here, so it succeeds); the page's gtag runs after it is released. (The ID is read
+        // from the configuration rather than copied into the engine: -13 B.)
         let json = {
             let pipeline = self.pipeline.try_borrow().ok()?;
             gtag_arguments_json(&pipeline.config().ga4.as_ref()?.id, event)
