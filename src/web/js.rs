@@ -90,6 +90,7 @@ const str = (s) => {
   for (const c of s) pending.push(c.codePointAt(0));
   pending[at - 1] = pending.length - at;
 };
+export function numberText(n) { pending = []; str(String(n)); return pending.length; }
 export function measure(value) { if (typeof value !== 'string') return -1; pending = []; str(value); return pending.length; }
 export function copy(memory, at) {
   new Float64Array(memory.buffer, at, pending.length).set(pending);
@@ -241,6 +242,11 @@ extern "C" {
     /// when it is not a string.
     fn measure(value: &JsValue) -> i32;
 
+    /// `String(n)` as a tape string kept for `copy`: how many words.
+    #[cfg(target_arch = "wasm32")]
+    #[wasm_bindgen(js_name = numberText)]
+    fn number_text(n: f64) -> i32;
+
     /// Copies the words `measure` or `tape` kept into `memory` (the module's) at `at`.
     fn copy(memory: &JsValue, at: usize);
 
@@ -311,6 +317,15 @@ pub fn console_error(line: &str, detail: &JsValue) {
 /// point), and a lone surrogate becomes U+FFFD here as TextEncoder makes it.)
 pub fn string(value: &JsValue) -> Option<String> {
     Some(crate::tape::Tape::new(&words(measure(value))?).string())
+}
+
+/// Appends `String(n)` (`crate::text::push_number` in the browser build: JavaScript writes
+/// its own numbers).
+#[cfg(target_arch = "wasm32")]
+pub fn push_number(out: &mut String, n: f64) {
+    if let Some(words) = words(number_text(n)) {
+        out.push_str(&crate::tape::Tape::new(&words).string());
+    }
 }
 
 /// The `count` words that `measure` or `tape` kept, copied into wasm memory; `None` for a

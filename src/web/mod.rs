@@ -12,6 +12,8 @@ mod types;
 mod user_data;
 
 pub use analytics::BookingAnalytics;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use js::push_number;
 
 /// In debug builds (the `debug` feature), panics are logged to the console with their message.
 #[cfg(feature = "debug")]
