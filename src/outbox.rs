@@ -174,12 +174,35 @@ pub struct OutboxStats {
     pub storage_failures: u32,
 }
 
-/// Reads a stored line: its head (the code's byte, the time and the ID) and the JSON after
-/// the tab.
-fn read_line(line: &str) -> Option<(u8, f64, String, &str)> {
+/// Reads a line of [`Outbox::text`]: its head (the code's byte: `c` a companion copy, `m` an
+/// fbq call, `l` the claim; the time; the ID) and the JSON after the tab.
+pub fn read_line(line: &str) -> Option<(u8, f64, String, &str)> {
     let (head, json) = crate::text::split_once_byte(line, b'\t')?;
     let (code, ms, id) = read_head(head)?;
     Some((code, ms, id, json))
+}
+
+/// The entries in an [`Outbox::text`], oldest first.
+pub fn read_entries(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for line in crate::text::split_byte(text, b'\n') {
+        let Some((code, time_ms, id, json)) = read_line(line) else {
+            continue;
+        };
+        let kind = match code {
+            b'c' => Kind::Companion,
+            b'm' => Kind::Meta,
+            // The claim.
+            _ => continue,
+        };
+        entries.push(Entry {
+            kind,
+            id,
+            time_ms,
+            json: json.into(),
+        });
+    }
+    entries
 }
 
 /// What one [`Outbox::modify`] does. Data, not a closure: one function reads the stored lines,
@@ -394,27 +417,23 @@ impl<S: Store> Outbox<S> {
     /// The entries waiting, oldest first (re-read from the store: another tab may have sent
     /// or added some).
     pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
+        read_entries(&self.text(now_ms))
+    }
+
+    /// The stored text, after age and bounds (re-read from the store: another tab may have
+    /// sent or added some): the claim's line, then one line per entry, oldest first, read by
+    /// [`read_line`]. (Delivery reads the fbq calls from it as they come, with no list of
+    /// entries in between.)
+    pub fn text(&mut self, now_ms: f64) -> String {
         // `modify` leaves the text, after age and bounds, in `memory`.
         self.modify(now_ms, Change::Read);
-        let mut entries = Vec::new();
-        for line in crate::text::split_byte(&self.memory, b'\n') {
-            let Some((code, time_ms, id, json)) = read_line(line) else {
-                continue;
-            };
-            let kind = match code {
-                b'c' => Kind::Companion,
-                b'm' => Kind::Meta,
-                // The claim.
-                _ => continue,
-            };
-            entries.push(Entry {
-                kind,
-                id,
-                time_ms,
-                json: json.into(),
-            });
-        }
-        entries
+        self.memory.clone()
+    }
+
+    /// The number of entries waiting, read again from the store.
+    pub fn pending(&mut self, now_ms: f64) -> u32 {
+        self.modify(now_ms, Change::Read);
+        self.stats.pending
     }
 
     /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
