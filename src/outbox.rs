@@ -174,88 +174,55 @@ pub struct OutboxStats {
     pub storage_failures: u32,
 }
 
-/// The stored document: the flushing claim and the entries, oldest first.
-#[derive(Debug, Default, PartialEq)]
-struct Doc {
-    claim: Option<(String, f64)>,
-    entries: Vec<Entry>,
+/// Reads a line of [`Outbox::text`]: its head (the code's byte: `c` a companion copy, `m` an
+/// fbq call, `l` the claim; the time; the ID) and the JSON after the tab.
+pub fn read_line(line: &str) -> Option<(u8, f64, String, &str)> {
+    let (head, json) = crate::text::split_once_byte(line, b'\t')?;
+    let (code, ms, id) = read_head(head)?;
+    Some((code, ms, id, json))
 }
 
-impl Doc {
-    fn parse(text: &str, dropped: &mut u32, store: &dyn Store) -> Doc {
-        let mut doc = Doc::default();
-        for line in crate::text::split_byte(text, b'\n') {
-            if line.is_empty() {
-                continue;
-            }
-            let Some((head, json)) = crate::text::split_once_byte(line, b'\t') else {
-                *dropped += 1;
-                continue;
-            };
-            let Some((code, ms, id)) = read_head(head) else {
-                *dropped += 1;
-                continue;
-            };
-            let kind = match code {
-                b'c' => Kind::Companion,
-                b'm' => Kind::Meta,
-                b'l' => {
-                    doc.claim = Some((id, ms));
-                    continue;
-                }
-                _ => {
-                    *dropped += 1;
-                    continue;
-                }
-            };
-            // A companion copy goes out in one request with others: one that is not JSON would
-            // spoil the batch. (An fbq call goes alone, and the page's `JSON.parse` refuses a
-            // bad one: counted as failed.)
-            if cfg!(feature = "companion") && kind == Kind::Companion && !store.is_json(json) {
-                *dropped += 1;
-                continue;
-            }
-            if !doc.has(kind, &id) {
-                doc.entries.push(Entry {
-                    kind,
-                    id,
-                    time_ms: ms,
-                    json: json.into(),
-                });
-            }
-        }
-        doc
+/// The entries in an [`Outbox::text`], oldest first.
+pub fn read_entries(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for line in crate::text::split_byte(text, b'\n') {
+        let Some((code, time_ms, id, json)) = read_line(line) else {
+            continue;
+        };
+        let kind = match code {
+            b'c' => Kind::Companion,
+            b'm' => Kind::Meta,
+            // The claim.
+            _ => continue,
+        };
+        entries.push(Entry {
+            kind,
+            id,
+            time_ms,
+            json: json.into(),
+        });
     }
+    entries
+}
 
-    /// The stored text: the claim's line first, then the entries'; empty for neither.
-    fn text(&self) -> String {
-        let mut out = String::new();
-        if let Some((by, until)) = &self.claim {
-            push_line(&mut out, "l", *until, by, "");
-        }
-        for entry in &self.entries {
-            if !out.is_empty() {
-                out.push('\n');
-            }
-            push_line(
-                &mut out,
-                entry.kind.code(),
-                entry.time_ms,
-                &entry.id,
-                &entry.json,
-            );
-        }
-        out
-    }
-
-    /// `Vec::retain` over one `dyn` test: the wasm carries one copy of its loop.
-    fn retain(&mut self, keep: &mut dyn FnMut(&Entry) -> bool) {
-        self.entries.retain(|e| keep(e));
-    }
-
-    fn has(&self, kind: Kind, id: &str) -> bool {
-        self.entries.iter().any(|e| e.kind == kind && e.id == id)
-    }
+/// What one [`Outbox::modify`] does. Data, not a closure: one function reads the stored lines,
+/// applies the change, age and bounds, and writes the lines kept, with no list of entries in
+/// between (each closure was a function of its own, over a `Vec` of owned entries).
+#[derive(Clone, Copy)]
+enum Change<'a> {
+    /// Nothing: the document is read (and age and bounds applied).
+    Read,
+    /// Adds this entry unless one with the same kind and ID is there: 1 when added.
+    Add(&'a Entry),
+    /// Removes the entries of this kind with these IDs: how many.
+    Remove(Kind, &'a [String]),
+    /// Claims flushing for this tab unless another tab's claim is still current: 1 when
+    /// claimed.
+    Claim(&'a str),
+    /// Whether this tab holds the claim: 1 when it does.
+    Holds(&'a str),
+    /// Gives up this tab's claim.
+    Release(&'a str),
 }
 
 /// The outbox over a store.
@@ -264,8 +231,9 @@ pub struct Outbox<S: Store> {
     store: S,
     /// Set once the store failed: from then on the entries live in `memory` only.
     memory_only: bool,
-    /// The document as last left by `modify` (with a working store, a copy of what it holds).
-    memory: Doc,
+    /// The stored text as last left by `modify` (with a working store, a copy of what it
+    /// holds).
+    memory: String,
     stats: OutboxStats,
 }
 
@@ -275,7 +243,7 @@ impl<S: Store> Outbox<S> {
         Outbox {
             store,
             memory_only: false,
-            memory: Doc::default(),
+            memory: String::new(),
             stats: OutboxStats::default(),
         }
     }
@@ -290,49 +258,145 @@ impl<S: Store> Outbox<S> {
         &self.store
     }
 
-    /// Reads the current document, lets `change` modify it (its answer is returned), applies
-    /// age and bounds, and writes it back when it changed. Any store failure switches to
-    /// memory for good. (One non-generic function: the npm build carries it once.)
-    fn modify(&mut self, now_ms: f64, change: &mut dyn FnMut(&mut Doc) -> usize) -> usize {
-        let original = if self.memory_only {
+    /// Reads the current text, applies `change` (its answer is returned), age and bounds, and
+    /// writes the text back when it changed. Any store failure switches to memory for good.
+    /// (One non-generic function: the npm build carries it once.)
+    fn modify(&mut self, now_ms: f64, change: Change) -> usize {
+        let stored = if self.memory_only {
             None
         } else {
             let text = self.store.read();
             if text.is_none() {
                 self.fail();
-                // `memory` held the last document read; memory-only life starts empty.
-                self.memory = Doc::default();
+                // `memory` held the last text read; memory-only life starts empty.
+                self.memory.clear();
             }
             text
         };
-        let mut doc = match &original {
-            Some(text) => Doc::parse(text, &mut self.stats.dropped, &self.store),
-            None => core::mem::take(&mut self.memory),
+        let source = match &stored {
+            Some(text) => text,
+            None => &self.memory,
         };
-        let result = change(&mut doc);
-        let before = doc.entries.len();
-        // Stale entries go (and any dated over `MAX_AGE_MS` ahead: a wrong clock), then the
-        // oldest, one at a time, while over either bound (rare: measured on the text to be
-        // written, which is simpler than keeping counts).
-        doc.retain(&mut |e| e.time_ms + MAX_AGE_MS > now_ms && e.time_ms <= now_ms + MAX_AGE_MS);
-        let text = loop {
-            let text = doc.text();
-            // Empty: only the claim is left, which may itself pass the bound (a claim read back
-            // from a damaged store has no length limit): the loop ends there all the same.
-            if (doc.entries.len() <= MAX_ENTRIES && text.len() <= MAX_BYTES)
-                || doc.entries.is_empty()
-            {
-                break text;
+        let mut added = match change {
+            Change::Add(entry) => Some(entry),
+            _ => None,
+        };
+        let mut result = 0;
+        let mut dropped = 0;
+        let mut claim: Option<(String, f64)> = None;
+        // The kind and ID of every entry read, kept or not (a repeat is skipped).
+        let mut seen: Vec<String> = Vec::new();
+        // The lines kept, oldest first, each with a newline after it.
+        let mut kept = String::new();
+        let mut count = 0;
+        let mut lines = crate::text::split_byte(source, b'\n');
+        loop {
+            // The stored lines, then the entry added.
+            let (kind, ms, id, json, new) = match lines.next() {
+                Some("") => continue,
+                Some(line) => {
+                    let Some((code, ms, id, json)) = read_line(line) else {
+                        dropped += 1;
+                        continue;
+                    };
+                    let kind = match code {
+                        b'c' => Kind::Companion,
+                        b'm' => Kind::Meta,
+                        b'l' => {
+                            claim = Some((id, ms));
+                            continue;
+                        }
+                        _ => {
+                            dropped += 1;
+                            continue;
+                        }
+                    };
+                    // A companion copy goes out in one request with others: one that is not
+                    // JSON would spoil the batch. (An fbq call goes alone, and the page's
+                    // `JSON.parse` refuses a bad one: counted as failed.)
+                    if cfg!(feature = "companion")
+                        && kind == Kind::Companion
+                        && !self.store.is_json(json)
+                    {
+                        dropped += 1;
+                        continue;
+                    }
+                    (kind, ms, id, json, false)
+                }
+                None => match added.take() {
+                    Some(entry) => (
+                        entry.kind,
+                        entry.time_ms,
+                        entry.id.clone(),
+                        entry.json.as_str(),
+                        true,
+                    ),
+                    None => break,
+                },
+            };
+            let mut key = String::from(kind.code());
+            key.push_str(&id);
+            if seen.contains(&key) {
+                continue;
             }
-            let mut oldest = true;
-            doc.retain(&mut |_| !core::mem::take(&mut oldest));
-        };
-        self.stats.dropped += (before - doc.entries.len()) as u32;
-        self.stats.pending = doc.entries.len() as u32;
-        if original.is_some_and(|original| text != original) && !self.store.write(&text) {
+            seen.push(key);
+            if new {
+                result = 1;
+            }
+            if let Change::Remove(of, ids) = change {
+                if kind == of && ids.contains(&id) {
+                    result += 1;
+                    continue;
+                }
+            }
+            // Stale entries go (and any dated over `MAX_AGE_MS` ahead: a wrong clock).
+            if !(ms + MAX_AGE_MS > now_ms && ms <= now_ms + MAX_AGE_MS) {
+                dropped += 1;
+                continue;
+            }
+            push_line(&mut kept, kind.code(), ms, &id, json);
+            kept.push('\n');
+            count += 1;
+        }
+        match change {
+            Change::Claim(me)
+                if !claim
+                    .as_ref()
+                    .is_some_and(|(by, until)| by != me && *until > now_ms) =>
+            {
+                claim = Some((me.into(), now_ms + CLAIM_MS));
+                result = 1;
+            }
+            Change::Holds(me) => {
+                result = usize::from(claim.as_ref().is_some_and(|(by, _)| by == me));
+            }
+            Change::Release(me) if claim.as_ref().is_some_and(|(by, _)| by == me) => claim = None,
+            _ => {}
+        }
+        // The claim's line first, then the entries'.
+        let mut text = String::new();
+        if let Some((by, until)) = &claim {
+            push_line(&mut text, "l", *until, by, "");
+            text.push('\n');
+        }
+        // The oldest go, one at a time, while over either bound (rare). The text to be written
+        // is `text` and `rest` less the last newline. With no entry left the loop ends, even
+        // if the claim alone passes the bound (a claim read back from a damaged store has no
+        // length limit).
+        let mut rest = kept.as_str();
+        while count > MAX_ENTRIES || (count > 0 && text.len() + rest.len() > MAX_BYTES + 1) {
+            rest = crate::text::split_once_byte(rest, b'\n').map_or("", |(_, after)| after);
+            count -= 1;
+            dropped += 1;
+        }
+        text.push_str(rest);
+        text.pop();
+        self.stats.dropped += dropped;
+        self.stats.pending = count as u32;
+        if stored.is_some_and(|stored| text != stored) && !self.store.write(&text) {
             self.fail();
         }
-        self.memory = doc;
+        self.memory = text;
         result
     }
 
@@ -347,31 +411,34 @@ impl<S: Store> Outbox<S> {
             self.stats.dropped += 1;
             return false;
         }
-        let mut entry = Some(entry);
-        self.modify(now_ms, &mut |doc| match entry.take() {
-            Some(entry) if !doc.has(entry.kind, &entry.id) => {
-                doc.entries.push(entry);
-                1
-            }
-            _ => 0,
-        }) == 1
+        self.modify(now_ms, Change::Add(&entry)) == 1
     }
 
     /// The entries waiting, oldest first (re-read from the store: another tab may have sent
     /// or added some).
     pub fn entries(&mut self, now_ms: f64) -> Vec<Entry> {
-        // `modify` leaves the document's entries, after age and bounds, in `memory`.
-        self.modify(now_ms, &mut |_| 0);
-        self.memory.entries.clone()
+        read_entries(&self.text(now_ms))
+    }
+
+    /// The stored text, after age and bounds (re-read from the store: another tab may have
+    /// sent or added some): the claim's line, then one line per entry, oldest first, read by
+    /// [`read_line`]. (Delivery reads the fbq calls from it as they come, with no list of
+    /// entries in between.)
+    pub fn text(&mut self, now_ms: f64) -> String {
+        // `modify` leaves the text, after age and bounds, in `memory`.
+        self.modify(now_ms, Change::Read);
+        self.memory.clone()
+    }
+
+    /// The number of entries waiting, read again from the store.
+    pub fn pending(&mut self, now_ms: f64) -> u32 {
+        self.modify(now_ms, Change::Read);
+        self.stats.pending
     }
 
     /// Removes the entries of `kind` with these IDs: delivered (`sent`) or refused (`dropped`).
     pub fn remove(&mut self, kind: Kind, ids: &[String], delivered: bool, now_ms: f64) {
-        let removed = self.modify(now_ms, &mut |doc| {
-            let before = doc.entries.len();
-            doc.retain(&mut |e| e.kind != kind || !ids.contains(&e.id));
-            before - doc.entries.len()
-        }) as u32;
+        let removed = self.modify(now_ms, Change::Remove(kind, ids)) as u32;
         if delivered {
             self.stats.sent += removed;
         } else {
@@ -382,28 +449,13 @@ impl<S: Store> Outbox<S> {
     /// Claims flushing for tab `me` until `now_ms + CLAIM_MS`, unless another tab's claim is
     /// still current. For browsers without Web Locks.
     pub fn claim(&mut self, me: &str, now_ms: f64) -> bool {
-        let claimed = self.modify(now_ms, &mut |doc| match &doc.claim {
-            Some((by, until)) if by != me && *until > now_ms => 0,
-            _ => {
-                doc.claim = Some((me.to_string(), now_ms + CLAIM_MS));
-                1
-            }
-        });
         // Read back: of two tabs writing at once, the last write holds the claim.
-        claimed == 1
-            && self.modify(now_ms, &mut |doc| {
-                usize::from(doc.claim.as_ref().is_some_and(|(by, _)| by == me))
-            }) == 1
+        self.modify(now_ms, Change::Claim(me)) == 1 && self.modify(now_ms, Change::Holds(me)) == 1
     }
 
     /// Gives up tab `me`'s claim.
     pub fn release(&mut self, me: &str, now_ms: f64) {
-        self.modify(now_ms, &mut |doc| {
-            if doc.claim.as_ref().is_some_and(|(by, _)| by == me) {
-                doc.claim = None;
-            }
-            0
-        });
+        self.modify(now_ms, Change::Release(me));
     }
 }
 
@@ -800,6 +852,35 @@ mod tests {
         store.text = concat(&[&line, "\n", &line]);
         let mut outbox = Outbox::new(&mut store);
         assert_eq!(outbox.entries(NOW).len(), 1);
+    }
+
+    #[test]
+    fn a_repeated_line_counts_once_and_lines_are_written_back_as_push_line_writes_them() {
+        // A line stored twice (two tabs) is removed once.
+        let line = entry(Kind::Meta, "x", NOW).line();
+        let mut store = Memory {
+            text: concat(&[&line, "\n", &line]),
+            ..Memory::default()
+        };
+        let mut outbox = Outbox::new(&mut store);
+        outbox.remove(Kind::Meta, &["x".into()], true, NOW);
+        assert_eq!((outbox.stats().sent, outbox.stats().dropped), (1, 0));
+        assert_eq!(store.text, "");
+        // The repeat of a stale entry goes with it, though its own time is recent.
+        let stale = entry(Kind::Meta, "x", NOW - MAX_AGE_MS - 1.0).line();
+        store.text = concat(&[&stale, "\n", &line]);
+        let mut outbox = Outbox::new(&mut store);
+        assert!(!outbox.add(entry(Kind::Meta, "x", NOW), NOW), "a repeat");
+        assert!(outbox.entries(NOW).is_empty());
+        assert_eq!(outbox.stats().dropped, 1);
+        // The claim's line first, then the entries' (their heads written again).
+        store.text = "[\"m\",+1763856000000,\"\\u0061\"]\t1\n[\"l\",1,\"tab\"]\t".into();
+        let mut outbox = Outbox::new(&mut store);
+        assert_eq!(outbox.entries(NOW).len(), 1);
+        assert_eq!(
+            store.text,
+            "[\"l\",1,\"tab\"]\t\n[\"m\",1763856000000,\"a\"]\t1"
+        );
     }
 
     #[test]

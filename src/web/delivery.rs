@@ -16,7 +16,8 @@ use super::js;
 use super::storage::LocalStore;
 use crate::config::Companion;
 use crate::outbox::{
-    backoff_ms, collect_event_json, Entry, Kind, Outbox, OutboxStats, MAX_RETRIES, STORAGE_KEY,
+    backoff_ms, collect_event_json, read_line, Entry, Kind, Outbox, OutboxStats, MAX_RETRIES,
+    STORAGE_KEY,
 };
 #[cfg(feature = "companion")]
 use crate::outbox::{
@@ -211,9 +212,10 @@ impl Delivery {
         match self.state.try_borrow_mut() {
             Ok(mut state) => {
                 if fresh {
-                    state.outbox.entries(js::date_now());
+                    state.outbox.pending(js::date_now())
+                } else {
+                    state.outbox.stats().pending
                 }
-                state.outbox.stats().pending
             }
             Err(_) => 0,
         }
@@ -284,46 +286,52 @@ impl Delivery {
     /// another tab is flushing; try again later).
     fn locked(&self, release: JsValue) {
         let now = js::date_now();
-        let entries = {
+        let text = {
             let Ok(mut state) = self.state.try_borrow_mut() else {
                 return;
             };
-            if state.stopped {
-                // Stopped while the lock was being granted: nothing is sent.
-                state.release = release;
-                drop(state);
-                return self.finish(false, None);
-            }
-            let claimed = if release.is_null_or_undefined() {
-                let State { outbox, tab, .. } = &mut *state;
-                outbox.claim(tab, now)
-            } else {
-                release.is_function()
-            };
+            // Stopped while the lock was being granted: nothing is sent.
+            let claimed = !state.stopped
+                && if release.is_null_or_undefined() {
+                    let State { outbox, tab, .. } = &mut *state;
+                    outbox.claim(tab, now)
+                } else {
+                    release.is_function()
+                };
+            // Kept for `release` even when not claimed: then it is no function, and a claim is
+            // given up (if it is this tab's), as it would be under `undefined`.
+            state.release = release;
             if !claimed {
                 drop(state);
                 return self.finish(false, None);
             }
-            state.release = release;
-            let entries = state.outbox.entries(now);
-            #[cfg(feature = "companion")]
-            state.side.awaiting_tag.retain(|id| {
-                entries
-                    .iter()
-                    .any(|e| e.kind == Kind::Companion && e.id == *id)
-            });
+            state.outbox.text(now)
+        };
+        #[cfg(feature = "companion")]
+        let entries = {
+            let entries = crate::outbox::read_entries(&text);
+            if let Ok(mut state) = self.state.try_borrow_mut() {
+                state.side.awaiting_tag.retain(|id| {
+                    entries
+                        .iter()
+                        .any(|e| e.kind == Kind::Companion && e.id == *id)
+                });
+            }
             entries
         };
-        // fbq calls made before the page had fbq: replayed once it has, then removed in two
-        // store updates (sent, and dropped where fbq threw): one per call would rewrite the
-        // stored outbox up to 200 times in one task.
+        // fbq calls made before the page had fbq: replayed once it has (read from the text as
+        // they come: no list of entries), then removed in two store updates (sent, and dropped
+        // where fbq threw): one per call would rewrite the stored outbox up to 200 times in one
+        // task.
         let mut sent = Vec::new();
         let mut failed = Vec::new();
         if js::global("fbq").is_function() {
-            for entry in entries.iter().filter(|e| e.kind == Kind::Meta) {
-                match fbq_apply(&entry.json) {
-                    Ok(()) => sent.push(entry.id.clone()),
-                    Err(_) => failed.push(entry.id.clone()),
+            for line in crate::text::split_byte(&text, b'\n') {
+                if let Some((b'm', _, id, json)) = read_line(line) {
+                    match fbq_apply(json) {
+                        Ok(()) => sent.push(id),
+                        Err(_) => failed.push(id),
+                    }
                 }
             }
         }
