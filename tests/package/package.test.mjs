@@ -239,7 +239,9 @@ async function serve(dir) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)], "cache-control": "no-store" }).end(readFileSync(file));
+    // `?octet`: served as a server that does not know wasm would serve it.
+    const type = req.url.endsWith("?octet") ? "application/octet-stream" : TYPES[extname(file)];
+    res.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(readFileSync(file));
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return server;
@@ -317,6 +319,32 @@ try {
     assert.equal(result.stats.received, 2);
     assert.equal(result.stats.accepted, 2);
     assert.deepEqual(result.stats.forwarded, { ga4: 2, meta: 0 });
+
+    // A server that sends the wasm without application/wasm: streaming compilation refuses
+    // it, the loader compiles it from its bytes and says why in one warning.
+    writeFileSync(
+      join(app, "octet.html"),
+      `<!doctype html><html><head><meta charset="utf-8"><title>octet</title>
+<script type="importmap">
+{ "imports": { "altegio-analytics": "/node_modules/altegio-analytics/pkg/web/altegio_analytics.js" } }
+</script></head><body><script type="module">
+import init, { BookingAnalytics } from "altegio-analytics";
+try {
+  await init({ module_or_path: "/node_modules/altegio-analytics/pkg/web/altegio_analytics_bg.wasm?octet" });
+  window.__result = { ok: new BookingAnalytics({}).track("widget_loaded", {}).ok };
+} catch (e) {
+  window.__result = { error: String((e && e.stack) || e) };
+}
+</script></body></html>`,
+    );
+    const warnings = [];
+    const octet = await browser.newPage();
+    octet.on("console", (m) => warnings.push(`console.${m.type()}: ${m.text()}`));
+    await octet.goto(`http://127.0.0.1:${port}/octet.html`);
+    await octet.waitForFunction(() => window.__result !== undefined, undefined, { timeout: 120_000 });
+    assert.deepEqual(await octet.evaluate(() => window.__result), { ok: true });
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /^console\.warning: altegio-analytics: the wasm is not served as application\/wasm/);
   } finally {
     await browser.close();
     await new Promise((resolve) => server.close(resolve));
