@@ -63,10 +63,12 @@ function bindgen(input, target, dir) {
 
 /** Web-target glue is loaded as is by <script type="module"> pages: ship it minified, with
  * the JS snippets it imports bundled in (one request instead of two, and one gzip stream:
- * -0.45 KB). (Bundler users bundle and minify themselves.) */
+ * -0.45 KB). esbuild bundles and minifies; terser's three compress passes then take out
+ * what esbuild's one leaves (-0.07 KB). (Bundler users bundle and minify themselves.) */
 function minifyGlue(dir) {
   const glue = join(root, "pkg", dir, "altegio_analytics.js");
   run(bin("esbuild"), [glue, "--bundle", "--minify", "--format=esm", "--target=es2020", "--log-level=error", "--allow-overwrite", `--outfile=${glue}`]);
+  run(bin("terser"), [glue, "--module", "--compress", "passes=3", "--mangle", "--output", glue]);
   rmSync(join(root, "pkg", dir, "snippets"), { recursive: true, force: true });
 }
 
