@@ -124,10 +124,25 @@ impl Report<'_> {
         let mut out = Vec::new();
         for (key, value) in entries {
             let path = &key_path(path, &key);
+            let null = matches!(value, Value::Null);
+            // A field the catalogue does not know is checked as `Any`: kept when it passes the
+            // PII rule and the limits, dropped with a warning otherwise (never a reason to
+            // reject the event). (One `known` call for both: `generic` is then inlined there,
+            // 61 B gzip less than a function of its own.)
             let kept = match field(fields, &key) {
-                Some(_) if matches!(value, Value::Null) => None,
-                Some(field) => self.known(&field.kind, value, path, depth + 1),
-                None => self.unknown(&key, value, path, depth + 1),
+                Some(_) if null => None,
+                None if !null && pii::key_is_personal(&key) => {
+                    self.warning(
+                        path,
+                        Rule::Pii,
+                        "removed: the key names personal data, which is never forwarded",
+                    );
+                    None
+                }
+                field => {
+                    let kind = field.map_or(&Kind::Any, |field| &field.kind);
+                    self.known(kind, value, path, depth + 1)
+                }
             };
             if let Some(v) = kept {
                 out.push((key, v));
@@ -178,20 +193,6 @@ impl Report<'_> {
         };
         self.type_problem(path, expected, &got);
         None
-    }
-
-    /// A field the catalogue does not know: kept when it passes the PII rule and the limits,
-    /// dropped with a warning otherwise (never a reason to reject the event).
-    fn unknown(&mut self, key: &str, value: Value, path: &str, depth: usize) -> Option<Value> {
-        if !matches!(value, Value::Null) && pii::key_is_personal(key) {
-            self.warning(
-                path,
-                Rule::Pii,
-                "removed: the key names personal data, which is never forwarded",
-            );
-            return None;
-        }
-        self.generic(value, path, depth)
     }
 
     fn generic(&mut self, value: Value, path: &str, depth: usize) -> Option<Value> {

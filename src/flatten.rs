@@ -73,6 +73,16 @@ fn scalar(value: &Value) -> Option<Scalar> {
     }
 }
 
+/// A copy of flat parameters, for the forms' clones (a call that waits for consent keeps its
+/// own copy). A push loop: the derived clones used `Vec`'s generic clone, 54 B gzip more.
+pub fn copy_params(params: &FlatParams) -> FlatParams {
+    let mut out = FlatParams::new();
+    for (name, value) in params {
+        out.push((name.clone(), value.clone()));
+    }
+    out
+}
+
 fn generic(name: &str, value: &Value, out: &mut FlatParams) {
     match value {
         Value::Null => {}

@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::flatten::{FlatParams, Scalar};
+use crate::flatten::{copy_params, FlatParams, Scalar};
 
 /// Meta's standard events, separated by spaces: these go out with `track`, every other name
 /// with `trackCustom`.
@@ -35,7 +35,7 @@ impl MetaMethod {
 }
 
 /// An event as it goes to Meta Pixel.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct MetaEvent {
     /// `track` for standard events, `trackCustom` otherwise.
     pub method: MetaMethod,
@@ -46,6 +46,18 @@ pub struct MetaEvent {
     /// The deduplication id (`eventID`): the widget's `event_id` when the event has one;
     /// otherwise the browser side mints one.
     pub event_id: Option<String>,
+}
+
+/// By hand, through [`copy_params`] (smaller than the derived clone).
+impl Clone for MetaEvent {
+    fn clone(&self) -> MetaEvent {
+        MetaEvent {
+            method: self.method,
+            name: self.name.clone(),
+            params: copy_params(&self.params),
+            event_id: self.event_id.clone(),
+        }
+    }
 }
 
 /// Whether `name` is acceptable as a Meta event name (1–50 letters, digits or `_`).
