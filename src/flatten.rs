@@ -22,19 +22,9 @@ use crate::catalog::Projection;
 use crate::text::{push_number, snake_case};
 use crate::value::Value;
 
-/// A flat destination parameter value.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Scalar {
-    /// A string.
-    Str(String),
-    /// A finite number.
-    Num(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-/// Flat parameters in order; names are unique (the first of a clash wins).
-pub type FlatParams = Vec<(String, Scalar)>;
+/// Flat parameters in order; names are unique (the first of a clash wins). Each value is a
+/// string, a finite number or a boolean.
+pub type FlatParams = Vec<(String, Value)>;
 
 /// Flattens the normalised parameters of an event by the rule its projection names.
 pub fn flatten(params: &Value, projection: Projection) -> FlatParams {
@@ -52,7 +42,7 @@ pub fn flatten(params: &Value, projection: Projection) -> FlatParams {
     out
 }
 
-fn push(out: &mut FlatParams, name: &str, value: Scalar) {
+fn push(out: &mut FlatParams, name: &str, value: Value) {
     if !out.iter().any(|(n, _)| n == name) {
         out.push((name.to_string(), value));
     }
@@ -64,12 +54,21 @@ fn push_scalar(out: &mut FlatParams, name: &str, value: &Value) {
     }
 }
 
-fn scalar(value: &Value) -> Option<Scalar> {
+fn scalar(value: &Value) -> Option<Value> {
     match value {
-        Value::String(s) => Some(Scalar::Str(s.clone())),
-        Value::Number(n) if n.is_finite() => Some(Scalar::Num(*n)),
-        Value::Bool(b) => Some(Scalar::Bool(*b)),
+        Value::Number(n) if !n.is_finite() => None,
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => Some(copy_scalar(value)),
         _ => None,
+    }
+}
+
+/// A copy of a flat value (a string, a number or a boolean; anything else is `Null`).
+pub fn copy_scalar(value: &Value) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.clone()),
+        Value::Number(n) => Value::Number(*n),
+        Value::Bool(b) => Value::Bool(*b),
+        _ => Value::Null,
     }
 }
 
@@ -78,7 +77,7 @@ fn scalar(value: &Value) -> Option<Scalar> {
 pub fn copy_params(params: &FlatParams) -> FlatParams {
     let mut out = FlatParams::new();
     for (name, value) in params {
-        out.push((name.clone(), value.clone()));
+        out.push((name.clone(), copy_scalar(value)));
     }
     out
 }
@@ -97,11 +96,11 @@ fn generic(name: &str, value: &Value, out: &mut FlatParams) {
                 all_scalars &= push_text(&mut joined, item);
             }
             if all_scalars {
-                push(out, name, Scalar::Str(joined));
+                push(out, name, Value::String(joined));
             } else {
                 let mut count = String::from(name);
                 count.push_str("_count");
-                push(out, &count, Scalar::Num(items.len() as f64));
+                push(out, &count, Value::Number(items.len() as f64));
             }
         }
         Value::Object(entries) => {
@@ -148,7 +147,7 @@ fn push_distinct(list: &mut String, value: &Value) {
 /// Adds a comma-separated list of ids unless it is empty.
 fn push_list(out: &mut FlatParams, name: &str, list: String) {
     if !list.is_empty() {
-        push(out, name, Scalar::Str(list));
+        push(out, name, Value::String(list));
     }
 }
 
@@ -168,7 +167,7 @@ fn booking_summary(appointments: &Value, out: &mut FlatParams) {
             push_distinct(&mut records, id);
         }
     }
-    push(out, "appointment_count", Scalar::Num(items.len() as f64));
+    push(out, "appointment_count", Value::Number(items.len() as f64));
     push_list(out, "service_ids", services);
     push_list(out, "staff_ids", staff);
     push_list(out, "record_ids", records);
@@ -186,7 +185,7 @@ mod tests {
         flat.iter().map(|(n, _)| n.as_str()).collect()
     }
 
-    fn get<'a>(flat: &'a FlatParams, name: &str) -> Option<&'a Scalar> {
+    fn get<'a>(flat: &'a FlatParams, name: &str) -> Option<&'a Value> {
         flat.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
@@ -210,19 +209,19 @@ mod tests {
                 "event_id"
             ]
         );
-        assert_eq!(get(&flat, "appointment_count"), Some(&Scalar::Num(2.0)));
+        assert_eq!(get(&flat, "appointment_count"), Some(&Value::Number(2.0)));
         assert_eq!(
             get(&flat, "service_ids"),
-            Some(&Scalar::Str("101,102,103".into()))
+            Some(&Value::String("101,102,103".into()))
         );
-        assert_eq!(get(&flat, "staff_ids"), Some(&Scalar::Str("7".into())));
+        assert_eq!(get(&flat, "staff_ids"), Some(&Value::String("7".into())));
         assert_eq!(
             get(&flat, "record_ids"),
-            Some(&Scalar::Str("555,556".into()))
+            Some(&Value::String("555,556".into()))
         );
-        assert_eq!(get(&flat, "company_id"), Some(&Scalar::Num(42.0)));
-        assert_eq!(get(&flat, "is_mobile"), Some(&Scalar::Bool(true)));
-        assert_eq!(get(&flat, "event_id"), Some(&Scalar::Str("evt-1".into())));
+        assert_eq!(get(&flat, "company_id"), Some(&Value::Number(42.0)));
+        assert_eq!(get(&flat, "is_mobile"), Some(&Value::Bool(true)));
+        assert_eq!(get(&flat, "event_id"), Some(&Value::String("evt-1".into())));
     }
 
     #[test]
@@ -245,10 +244,10 @@ mod tests {
         assert_eq!(
             flat,
             vec![
-                ("service_id".into(), Scalar::Num(3.0)),
-                ("tags".into(), Scalar::Str("a,2.5".into())),
-                ("items_count".into(), Scalar::Num(1.0)),
-                ("client_city_name".into(), Scalar::Str("Riga".into())),
+                ("service_id".into(), Value::Number(3.0)),
+                ("tags".into(), Value::String("a,2.5".into())),
+                ("items_count".into(), Value::Number(1.0)),
+                ("client_city_name".into(), Value::String("Riga".into())),
             ]
         );
     }

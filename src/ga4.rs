@@ -3,8 +3,9 @@
 use crate::prelude::*;
 
 use crate::event::{Problem, Rule};
-use crate::flatten::{copy_params, FlatParams, Scalar};
+use crate::flatten::{copy_params, copy_scalar, FlatParams};
 use crate::text::{concat, cut_chars, push_quoted, push_u64};
+use crate::value::Value;
 
 /// Longest event or parameter name GA4 keeps.
 pub const MAX_NAME_LENGTH: usize = 40;
@@ -153,18 +154,18 @@ pub fn to_ga4(name: String, params: &FlatParams, warnings: &mut Vec<Problem>) ->
             continue;
         }
         let value = match value {
-            Scalar::Str(s) => match cut_chars(s, MAX_VALUE_LENGTH) {
+            Value::String(s) => match cut_chars(s, MAX_VALUE_LENGTH) {
                 Some(short) => {
                     warnings.push(Problem::new(
                         &path,
                         Rule::ValueLength,
                         "cut to the 100 characters GA4 keeps",
                     ));
-                    Scalar::Str(short)
+                    Value::String(short)
                 }
-                None => value.clone(),
+                None => copy_scalar(value),
             },
-            _ => value.clone(),
+            _ => copy_scalar(value),
         };
         out.push((param.clone(), value));
     }
@@ -218,16 +219,16 @@ mod tests {
     #[test]
     fn limits_drop_or_cut_with_a_warning_each() {
         let mut params: FlatParams = (0..30)
-            .map(|i| (concat(&["p", &u64_to_string(i)]), Scalar::Num(1.0)))
+            .map(|i| (concat(&["p", &u64_to_string(i)]), Value::Number(1.0)))
             .collect();
-        params.insert(0, ("long".into(), Scalar::Str("x".repeat(150))));
-        params.insert(1, ("ga_secret".into(), Scalar::Num(1.0)));
-        params.insert(2, ("send_to".into(), Scalar::Str("G-OTHER".into())));
-        params.insert(3, ("x".repeat(41), Scalar::Num(1.0)));
+        params.insert(0, ("long".into(), Value::String("x".repeat(150))));
+        params.insert(1, ("ga_secret".into(), Value::Number(1.0)));
+        params.insert(2, ("send_to".into(), Value::String("G-OTHER".into())));
+        params.insert(3, ("x".repeat(41), Value::Number(1.0)));
         let mut warnings = Vec::new();
         let event = to_ga4("booked".into(), &params, &mut warnings);
         assert_eq!(event.params.len(), 25);
-        assert_eq!(event.params[0].1, Scalar::Str("x".repeat(100)));
+        assert_eq!(event.params[0].1, Value::String("x".repeat(100)));
         let rules: Vec<Rule> = warnings.iter().map(|w| w.rule).collect();
         let mut expected = vec![
             Rule::ValueLength,

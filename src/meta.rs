@@ -2,7 +2,8 @@
 
 use crate::prelude::*;
 
-use crate::flatten::{copy_params, FlatParams, Scalar};
+use crate::flatten::{copy_params, FlatParams};
+use crate::value::Value;
 
 /// Meta's standard events, separated by spaces: these go out with `track`, every other name
 /// with `trackCustom`.
@@ -78,7 +79,7 @@ pub fn to_meta(name: String, params: FlatParams) -> MetaEvent {
         .iter()
         .find(|(k, _)| k == "event_id")
         .and_then(|(_, v)| match v {
-            Scalar::Str(s) if !s.is_empty() => Some(s.clone()),
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
             _ => None,
         });
     MetaEvent {
@@ -95,7 +96,7 @@ mod tests {
 
     #[test]
     fn standard_names_use_track_and_others_track_custom() {
-        let params = vec![("event_id".to_string(), Scalar::Str("e-9".into()))];
+        let params = vec![("event_id".to_string(), Value::String("e-9".into()))];
         let schedule = to_meta("Schedule".into(), params);
         assert_eq!(schedule.method, MetaMethod::Track);
         assert_eq!(schedule.event_id.as_deref(), Some("e-9"));

@@ -18,7 +18,7 @@
 //!   not parsed and written again (0.1 KB gzip less than format 1's JSON objects). A line that
 //!   does not read so is skipped (counted as dropped), so one corrupt entry costs one entry.
 
-use crate::flatten::{FlatParams, Scalar};
+use crate::flatten::FlatParams;
 use crate::identity::Identity;
 use crate::json::{self, push_str, Object};
 use crate::pipeline::Draft;
@@ -528,11 +528,7 @@ fn push_form(out: &mut String, name: &str, params: &FlatParams) {
     let slot = form.key("params");
     let mut object = Object::open(slot);
     for (key, value) in params {
-        match value {
-            Scalar::Str(s) => object.str(key, s),
-            Scalar::Num(n) => object.num(key, *n),
-            Scalar::Bool(b) => object.bool(key, *b),
-        }
+        crate::json::push_value(object.key(key), value);
     }
     object.close();
     form.close();
@@ -1145,7 +1141,7 @@ mod tests {
             name: "booked".into(),
             ga4: Some(Ga4Event {
                 name: "booked".into(),
-                params: vec![("value".into(), Scalar::Num(30.0))],
+                params: vec![("value".into(), Value::Number(30.0))],
             }),
             meta: None,
             time_ms: NOW,
@@ -1185,7 +1181,7 @@ mod tests {
             name: "booked".into(),
             ga4: Some(Ga4Event {
                 name: "booked".into(),
-                params: vec![("ga4_delivered_in_browser".into(), Scalar::Bool(false))],
+                params: vec![("ga4_delivered_in_browser".into(), Value::Bool(false))],
             }),
             meta: None,
             time_ms: NOW,

@@ -661,7 +661,6 @@ fn push_own_event_id(out: &mut String, event: &CheckedEvent) -> bool {
 mod tests {
     use super::*;
     use crate::config::{Destination as Dest, Override};
-    use crate::flatten::Scalar;
     use crate::meta::MetaMethod;
     use crate::origin::Allowlist;
     use crate::value::tests_support::booking_with_two_appointments;
@@ -700,7 +699,7 @@ mod tests {
         assert_eq!(ga4.name, "booked");
         assert!(ga4
             .params
-            .contains(&("service_ids".into(), Scalar::Str("101,102,103".into()))));
+            .contains(&("service_ids".into(), Value::String("101,102,103".into()))));
         let meta = v.meta.expect("meta");
         assert_eq!(
             (meta.method, meta.name.as_str()),
@@ -816,7 +815,6 @@ mod tests {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod properties {
     use super::*;
-    use crate::flatten::Scalar;
     use crate::origin::Allowlist;
     use proptest::prelude::*;
 
@@ -889,7 +887,7 @@ mod properties {
                     prop_assert!(ga4.params.len() <= crate::ga4::MAX_PARAMS);
                     for (name, value) in &ga4.params {
                         prop_assert!(crate::ga4::param_name_problem(name).is_none(), "{}", name);
-                        if let Scalar::Str(s) = value {
+                        if let Value::String(s) = value {
                             prop_assert!(s.chars().count() <= crate::ga4::MAX_VALUE_LENGTH);
                             prop_assert!(crate::pii::value_looks_personal(s).is_none() || s.contains(','));
                         }
@@ -979,10 +977,9 @@ mod consent_tests {
         let (_, released) = p.update_consent(&update).expect("valid");
         assert_eq!(released.len(), MAX_WAITING);
         match released.first() {
-            Some(Held::Meta(e)) => assert_eq!(
-                e.params,
-                vec![("i".to_string(), crate::flatten::Scalar::Num(5.0))]
-            ),
+            Some(Held::Meta(e)) => {
+                assert_eq!(e.params, vec![("i".to_string(), Value::Number(5.0))])
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -2,7 +2,7 @@
 //! of the gtag / dataLayer and fbq calls. Pure, so every shape is tested natively.
 
 use crate::event::Problem;
-use crate::flatten::{FlatParams, Scalar};
+use crate::flatten::FlatParams;
 use crate::ga4::Ga4Event;
 use crate::json::{push_str, push_value, Object};
 use crate::meta::MetaEvent;
@@ -15,11 +15,7 @@ use crate::text::push_u64;
 fn push_flat(out: &mut String, params: &FlatParams, send_to: Option<&str>) {
     let mut object = Object::open(out);
     for (key, value) in params {
-        match value {
-            Scalar::Str(s) => object.str(key, s),
-            Scalar::Num(n) => object.num(key, *n),
-            Scalar::Bool(b) => object.bool(key, *b),
-        }
+        push_value(object.key(key), value);
     }
     if let Some(id) = send_to {
         object.str("send_to", id);
