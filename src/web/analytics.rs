@@ -380,18 +380,15 @@ impl BookingAnalytics {
             Ok(updated) => updated,
             Err(why) => return Err(JsError::new(&why)),
         };
+        // Read under the same borrow: what fbq is told when `ad_storage` was named.
+        let meta_granted = pipeline.consent().meta_granted();
         drop(pipeline);
         let mut command = String::from(r#"["consent","update","#);
         json::push_value(&mut command, &value);
         command.push(']');
         report_failure(gtag(&command));
         if meta_named {
-            let granted = self
-                .engine
-                .pipeline
-                .try_borrow()
-                .map(|p| p.consent().meta_granted());
-            report_failure(fbq_consent(granted.unwrap_or(false)));
+            report_failure(fbq_consent(meta_granted));
         }
         // By reference: moving each call out of the vector copies it (measured larger).
         for held in &mut released {
