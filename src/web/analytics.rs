@@ -366,11 +366,15 @@ impl BookingAnalytics {
     /// `fbq('consent', 'grant' | 'revoke')` when `ad_storage` is named), then sends the events
     /// that waited for it, in order, or drops them (counted) where consent was denied.
     /// Throws an `Error` naming a bad signal.
+    //
+    // The argument is borrowed, not owned, here and in `track`: the shim then lends it in a
+    // slot of wasm-bindgen's externref stack instead of allocating a table slot that Rust must
+    // free on every path (-90 B gzip for the two; for the constructor it measured +20).
     pub fn consent(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: &JsValue,
     ) -> Result<(), JsError> {
-        let value = read_argument(&update, "consent")?;
+        let value = read_argument(update, "consent")?;
         let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
             return Err(JsError::new(REENTERED));
         };
@@ -446,10 +450,10 @@ impl BookingAnalytics {
     #[wasm_bindgen(unchecked_return_type = "Verdict")]
     pub fn track(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "EventParams")] params: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EventParams")] params: &JsValue,
     ) -> JsValue {
-        self.engine.track(&name, &params)
+        self.engine.track(name, params)
     }
 
     /// This page's GA client ID (from the `_ga` cookie), or `null`.
