@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::delivery::Delivery;
 use super::destinations::{fbq_apply, fbq_consent, gtag, mint_event_id};
-use super::js::{self, Function};
+use super::js;
 use super::listener::Listener;
 use crate::consent::Gate;
 use crate::event::{Problem, Rule};
@@ -77,7 +77,9 @@ fn to_js(json: &str) -> JsValue {
 struct Engine {
     pipeline: RefCell<Pipeline>,
     debug: bool,
-    on_verdict: Option<Function>,
+    /// `onVerdict`: a function, or `undefined`/`null` (which `js::invoke` skips: no `Option`
+    /// and no cast to keep, -33 B gzip).
+    on_verdict: JsValue,
     /// The outbox and its delivery (with a companion or Meta configured).
     delivery: Option<Rc<Delivery>>,
 }
@@ -173,9 +175,7 @@ impl Engine {
         if self.debug {
             log(&verdict, &js);
         }
-        if let Some(callback) = &self.on_verdict {
-            js::invoke(callback, &js, "altegio-analytics: onVerdict threw");
-        }
+        js::invoke(&self.on_verdict, &js, "altegio-analytics: onVerdict threw");
         js
     }
 }
@@ -325,13 +325,9 @@ impl BookingAnalytics {
             return Err(JsError::new(&why));
         }
         let on_verdict = js::get(&options, "onVerdict");
-        let on_verdict = if on_verdict.is_function() {
-            Some(on_verdict.unchecked_into::<Function>())
-        } else if on_verdict.is_null_or_undefined() {
-            None
-        } else {
+        if !on_verdict.is_function() && !on_verdict.is_null_or_undefined() {
             return Err(JsError::new("onVerdict: expected a function"));
-        };
+        }
         if let Some(consent) = &checked.config.consent {
             // The defaults go out first, so that the tags know the state before any event.
             report_failure(gtag(&consent.gtag_default_json()));
