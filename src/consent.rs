@@ -113,17 +113,19 @@ impl Consent {
             decided: false,
         });
         for (key, v) in entries {
-            let why = match (key.as_str(), v.as_str()) {
-                ("mode", Some("basic")) => {
-                    consent.mode = Mode::Basic;
-                    continue;
-                }
-                ("mode", Some("advanced")) => {
-                    consent.mode = Mode::Advanced;
-                    continue;
-                }
-                ("mode", _) => ": expected \"basic\" or \"advanced\"",
-                ("default", _) => {
+            let why = match key.as_str() {
+                "mode" => match v.as_str() {
+                    Some("basic") => {
+                        consent.mode = Mode::Basic;
+                        continue;
+                    }
+                    Some("advanced") => {
+                        consent.mode = Mode::Advanced;
+                        continue;
+                    }
+                    _ => ": expected \"basic\" or \"advanced\"",
+                },
+                "default" => {
                     apply_signals(v, "consent.default", &mut consent.granted)?;
                     continue;
                 }

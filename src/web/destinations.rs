@@ -4,9 +4,7 @@
 use wasm_bindgen::JsValue;
 
 use super::js;
-use crate::meta::MetaEvent;
 use crate::prelude::*;
-use crate::report::fbq_arguments_json;
 use crate::text::push_u64;
 
 /// A tag call's outcome: the failure's sentence, or `undefined` when it went through.
@@ -30,11 +28,6 @@ pub fn fbq_consent(granted: bool) -> Result<(), String> {
         r#"["consent","revoke"]"#
     };
     failure(js::fbq(arguments_json, false))
-}
-
-/// `fbq('track' | 'trackCustom', name, params, {eventID})`.
-pub fn send_meta(event: &MetaEvent, event_id: &str) -> Result<(), String> {
-    fbq_apply(&fbq_arguments_json(event, event_id))
 }
 
 /// `fbq(...args)` with the arguments as JSON; an error when the page has no fbq.
