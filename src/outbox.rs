@@ -499,7 +499,7 @@ fn parse_u32(s: &str) -> Option<u32> {
 
 /// `s` as `u64::from_str` reads it.
 fn parse_u64(s: &str) -> Option<u64> {
-    let digits = s.strip_prefix('+').unwrap_or(s);
+    let digits = s.strip_prefix("+").unwrap_or(s);
     if digits.is_empty() {
         return None;
     }
@@ -508,7 +508,11 @@ fn parse_u64(s: &str) -> Option<u64> {
         if !b.is_ascii_digit() {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        // Not `checked_mul`: its overflow test is a 128-bit product in the wasm.
+        if n > u64::MAX / 10 {
+            return None;
+        }
+        n = (n * 10).checked_add(u64::from(b - b'0'))?;
     }
     Some(n)
 }
@@ -1133,6 +1137,16 @@ mod tests {
             "٣",
         ] {
             assert_eq!(parse_u32(text), text.parse::<u32>().ok(), "{text:?}");
+        }
+        for text in [
+            "18446744073709551609",
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551620",
+            "99999999999999999999",
+            "+0018446744073709551615",
+        ] {
+            assert_eq!(parse_u64(text), text.parse::<u64>().ok(), "{text:?}");
         }
         assert_eq!(backoff_ms(2, Some("soon")), 2000.0);
 
