@@ -1,11 +1,12 @@
 // `npm run build`: the npm package's builds under pkg/ — pkg/web (wasm-bindgen's `web`
 // target: a default-exported `init`, for <script type="module"> pages) and pkg/bundler (for
-// Vite, webpack and the like) from one size-optimised wasm; pkg/companion and
-// pkg/companion-bundler, the same with the server-side copy (the `companion` feature: the
-// `companion` option, `setUserData()`, page-exit beacons), for sites that run the companion;
-// pkg/register (web target, with `connectLocations()`: the `connect` feature, for the
-// registration page only); then the size report, which is about what partner sites load
-// (pkg/web, and pkg/companion).
+// Vite, webpack and the like) from one size-optimised wasm; pkg/consent and
+// pkg/consent-bundler, the same with Consent Mode (the `consent` feature: the `consent` option
+// and `consent()`); pkg/companion and pkg/companion-bundler, with Consent Mode and the
+// server-side copy (the `companion` feature: the `companion` option, `setUserData()`,
+// page-exit beacons), for sites that run the companion; pkg/register (web target, with
+// `connectLocations()`: the `connect` feature, for the registration page only); then the size
+// report, which is about what partner sites load (pkg/web, pkg/consent and pkg/companion).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -98,7 +99,14 @@ bindgen(wasm, "web", "web");
 bindgen(wasm, "bundler", "bundler");
 minifyWeb("web");
 
-// With the server-side copy: `altegio-analytics/companion` (and `/companion/bundler`).
+// With Consent Mode: `altegio-analytics/consent` (and `/consent/bundler`).
+const consentWasm = cargoBuild("consent", "consent");
+bindgen(consentWasm, "web", "consent");
+bindgen(consentWasm, "bundler", "consent-bundler");
+minifyWeb("consent");
+
+// With Consent Mode and the server-side copy: `altegio-analytics/companion` (and
+// `/companion/bundler`).
 const companionWasm = cargoBuild("companion", "companion");
 bindgen(companionWasm, "web", "companion");
 bindgen(companionWasm, "bundler", "companion-bundler");
@@ -131,7 +139,7 @@ function declareDispose(dir) {
 
 // wasm-bindgen writes its own package.json and .gitignore into each out dir; the root
 // package.json is the package, so these would only confuse resolvers.
-for (const dir of ["web", "bundler", "companion", "companion-bundler", "register"]) {
+for (const dir of ["web", "bundler", "consent", "consent-bundler", "companion", "companion-bundler", "register"]) {
   declareDispose(dir);
   rmSync(join(root, "pkg", dir, "package.json"), { force: true });
   rmSync(join(root, "pkg", dir, ".gitignore"), { force: true });

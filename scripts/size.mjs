@@ -1,6 +1,6 @@
 // Prints the transfer size (raw, gzip -9, brotli) of what a partner page downloads — pkg/web,
-// the default build, and pkg/companion, the build with the server-side copy — and fails when
-// either is above its gzip budget in pkg-config/size-budget.json. Bytes are deterministic, so
+// the default build; pkg/consent, with Consent Mode; pkg/companion, with Consent Mode and the
+// server-side copy — and fails when one is above its gzip budget in pkg-config/size-budget.json. Bytes are deterministic, so
 // this is a CI check.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -29,6 +29,7 @@ const measure = (bytes) => ({
 const pad = (s, n) => String(s).padStart(n);
 const builds = [
   { dir: "web", what: "the default build", budget: budgets.gzipBytes },
+  { dir: "consent", what: "with Consent Mode", budget: budgets.consentGzipBytes },
   { dir: "companion", what: "with the server-side copy", budget: budgets.companionGzipBytes },
 ];
 const report = {};

@@ -14,16 +14,18 @@ bash scripts/setup.sh
 step "format"
 cargo fmt --all -- --check
 
-step "lint (native, wasm32 with std, wasm32 npm builds: default, companion, register)"
+step "lint (native, wasm32 with std, wasm32 npm builds: default, consent, companion, register)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --all-targets --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --locked -- -D warnings
+cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --features consent --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --features companion --locked -- -D warnings
 cargo clippy -p altegio-analytics --target wasm32-unknown-unknown --lib --no-default-features --features connect --locked -- -D warnings
 
 step "native tests (core, companion)"
 cargo test --workspace --locked
-# The core as the default npm build has it (no `companion` feature: its cfg paths differ).
+# The core as the default npm build has it (no `consent` or `companion` feature: their cfg
+# paths differ).
 cargo test -p altegio-analytics --lib --no-default-features --features std --locked
 
 step "browser and Node tests of the wasm module (headless Chromium)"

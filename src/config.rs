@@ -77,6 +77,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// The consent management the site configured, in a build with the `consent` feature.
+    /// (Builds without it refuse the option anyway; `cfg!` here, as in [`Config::companion`],
+    /// lets the compiler leave out every path that holds or drops a call.)
+    pub fn consent(&self) -> Option<&Consent> {
+        self.consent.as_ref().filter(|_| cfg!(feature = "consent"))
+    }
+
     /// The companion the server-side copy goes to: the configured one, in a build with the
     /// `companion` feature. (The default build refuses the option anyway; `cfg!` here lets
     /// the compiler leave out every path that sends a copy.)

@@ -152,6 +152,10 @@ impl Consent {
 
     /// What may happen now to an event bound for `destination`.
     pub fn gate(&self, destination: Destination) -> Gate {
+        // Without the `consent` feature nothing is ever held: the compiler drops the rest.
+        if !cfg!(feature = "consent") {
+            return Gate::Send;
+        }
         // Advanced mode sends GA4 events before consent (cookieless pings).
         let sends_anyway = destination == Destination::Ga4 && self.mode == Mode::Advanced;
         self.gate_by_signal(destination, sends_anyway)
@@ -160,6 +164,9 @@ impl Consent {
     /// What may happen now to the companion's copy for `destination`: only a granted signal
     /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
     pub fn companion_gate(&self, destination: Destination) -> Gate {
+        if !cfg!(feature = "consent") {
+            return Gate::Send;
+        }
         self.gate_by_signal(destination, false)
     }
 
@@ -227,6 +234,7 @@ mod tests {
         Consent::from_option(&parse(json, "consent").expect("json"))
     }
 
+    #[cfg(feature = "consent")]
     #[test]
     fn basic_mode_waits_then_sends_or_drops() {
         let mut consent =
@@ -241,6 +249,17 @@ mod tests {
         assert_eq!(consent.gate(Destination::Meta), Gate::Drop);
     }
 
+    #[cfg(not(feature = "consent"))]
+    #[test]
+    fn a_build_without_consent_mode_holds_nothing() {
+        let denied = option(r#"{"mode":"basic"}"#).expect("valid");
+        for destination in [Destination::Ga4, Destination::Meta] {
+            assert_eq!(denied.gate(destination), Gate::Send);
+            assert_eq!(denied.companion_gate(destination), Gate::Send);
+        }
+    }
+
+    #[cfg(feature = "consent")]
     #[test]
     fn advanced_mode_sends_to_ga4_at_once_but_holds_meta() {
         let consent = option(r#"{"mode":"advanced"}"#).expect("valid");

@@ -176,6 +176,10 @@ fn companion(value: Option<&Value>, _: &mut Option<config::Companion>) -> Result
 #[cfg(not(feature = "companion"))]
 const NO_COMPANION: &str = "companion: this build has no server-side copy; import \"altegio-analytics/companion\" (or \"altegio-analytics/companion/bundler\") to send one";
 
+/// The error for `consent` in a build without Consent Mode (the default build: sites whose
+/// consent platform tells gtag and fbq themselves need none of it here).
+pub const NO_CONSENT: &str = "consent: this build has no Consent Mode; import \"altegio-analytics/consent\" (or \"altegio-analytics/consent/bundler\") to manage consent";
+
 /// Reads and checks the options object (`Null` means none were given) onto `checked`, which
 /// starts as `Options::default()`. (Filled in place rather than returned: moving the result
 /// through `Result` costs more code.)
@@ -190,6 +194,9 @@ pub fn read(options: &Value, checked: &mut Options) -> Result<(), String> {
     origins(given(options, "widgetOrigins"), &mut config.origins)?;
     flag(options, "strict", &mut config.strict)?;
     if let Some(consent) = given(options, "consent") {
+        if !cfg!(feature = "consent") {
+            return Err(NO_CONSENT.to_string());
+        }
         Consent::read_option(consent, &mut config.consent)?;
     }
     companion(given(options, "companion"), &mut config.companion)?;
@@ -244,6 +251,14 @@ mod tests {
                 key: "0123456789abcdef".into()
             })
         );
+    }
+
+    #[cfg(not(feature = "consent"))]
+    #[test]
+    fn a_consent_option_names_the_build_that_has_one() {
+        let options = r#"{"consent":{"mode":"basic"}}"#;
+        assert_eq!(read_json(options), Err(NO_CONSENT.to_string()));
+        assert_eq!(read_json(r#"{"consent":null}"#), Ok(Options::default()));
     }
 
     #[cfg(not(feature = "companion"))]

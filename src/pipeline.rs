@@ -237,7 +237,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline with checked configuration.
     pub fn new(config: Config) -> Pipeline {
-        let consent = config.consent.clone().unwrap_or_else(Consent::unmanaged);
+        let consent = config.consent().cloned().unwrap_or_else(Consent::unmanaged);
         Pipeline {
             config,
             stats: Stats::default(),
@@ -901,6 +901,7 @@ mod properties {
 }
 
 #[cfg(test)]
+#[cfg(feature = "consent")]
 mod consent_tests {
     use super::*;
     use crate::config::Destination as Dest;

@@ -9,16 +9,20 @@ use super::delivery::Delivery;
 use super::destinations::{fbq_apply, fbq_consent, gtag, mint_event_id};
 use super::js;
 use super::listener::Listener;
+#[cfg(feature = "consent")]
 use crate::consent::Gate;
 use crate::event::{Problem, Rule};
 use crate::ga4::Ga4Event;
+#[cfg(feature = "consent")]
 use crate::json;
 use crate::limits::{MAX_JSON, TOO_DEEP, TOO_LONG, TOO_MANY_VALUES};
 use crate::meta::MetaEvent;
 use crate::options;
 use crate::outbox::OutboxStats;
 use crate::outbox::{valid_event_id, Entry, Kind};
-use crate::pipeline::{Destination, Held, Pipeline, Verdict};
+#[cfg(feature = "consent")]
+use crate::pipeline::Held;
+use crate::pipeline::{Destination, Pipeline, Verdict};
 use crate::pipeline::{Draft, Hooks};
 use crate::prelude::*;
 use crate::report::fbq_arguments_json;
@@ -328,7 +332,7 @@ impl BookingAnalytics {
         if !on_verdict.is_function() && !on_verdict.is_null_or_undefined() {
             return Err(JsError::new("onVerdict: expected a function"));
         }
-        if let Some(consent) = &checked.config.consent {
+        if let Some(consent) = checked.config.consent() {
             // The defaults go out first, so that the tags know the state before any event.
             report_failure(gtag(&consent.gtag_default_json()));
             report_failure(fbq_consent(consent.meta_granted()));
@@ -355,70 +359,6 @@ impl BookingAnalytics {
             }),
             listener: RefCell::new(None),
         })
-    }
-
-    /// Applies the visitor's consent decision (Consent Mode v2 signals, `"granted"` or
-    /// `"denied"`): tells the tags (`gtag('consent', 'update', update)`, and
-    /// `fbq('consent', 'grant' | 'revoke')` when `ad_storage` is named), then sends the events
-    /// that waited for it, in order, or drops them (counted) where consent was denied.
-    /// Throws an `Error` naming a bad signal.
-    //
-    // The argument is borrowed, not owned, here and in `track`: the shim then lends it in a
-    // slot of wasm-bindgen's externref stack instead of allocating a table slot that Rust must
-    // free on every path (-90 B gzip for the two; for the constructor it measured +20).
-    pub fn consent(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: &JsValue,
-    ) -> Result<(), JsError> {
-        let value = read_argument(update, "consent")?;
-        let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
-            return Err(JsError::new(REENTERED));
-        };
-        // A match, not `map_err(..)?`: the released calls are not copied into a second
-        // `Result`.
-        let (meta_named, mut released) = match pipeline.update_consent(&value) {
-            Ok(updated) => updated,
-            Err(why) => return Err(JsError::new(&why)),
-        };
-        // Read under the same borrow: what fbq is told when `ad_storage` was named.
-        let meta_granted = pipeline.consent().meta_granted();
-        drop(pipeline);
-        let mut command = String::from(r#"["consent","update","#);
-        json::push_value(&mut command, &value);
-        command.push(']');
-        report_failure(gtag(&command));
-        if meta_named {
-            report_failure(fbq_consent(meta_granted));
-        }
-        // By reference: moving each call out of the vector copies it (measured larger).
-        for held in &mut released {
-            let (destination, result) = match held {
-                Held::Ga4(event) => (Destination::Ga4, self.engine.send_ga4(event)),
-                Held::Meta(event) => (Destination::Meta, self.engine.send_meta(event)),
-            };
-            let Some(result) = result else {
-                continue;
-            };
-            let delivered = result.is_ok();
-            report_failure(result);
-            if let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() {
-                pipeline.count_delivery(destination, delivered);
-            }
-        }
-        // The released copies' GA4 calls went to the page's tag (now or at event time) when
-        // GA4 is configured and consent lets it through.
-        let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
-            Ok(mut pipeline) => (
-                pipeline.released_collect(),
-                pipeline.config().ga4.is_some()
-                    && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
-            ),
-            Err(_) => (Vec::new(), false),
-        };
-        for draft in &drafts {
-            self.engine.queue_draft(draft, released_ga4);
-        }
-        Ok(())
     }
 
     /// Starts receiving the widget's `message` events (only from `widgetOrigins`). Calling it
@@ -491,5 +431,75 @@ impl BookingAnalytics {
         if let Some(delivery) = &self.engine.delivery {
             delivery.stop();
         }
+    }
+}
+
+/// `consent()`, in the builds with Consent Mode (the `consent` feature: `altegio-analytics/consent`
+/// and the companion build); its TypeScript types are in src/web/types.rs.
+#[cfg(feature = "consent")]
+#[wasm_bindgen]
+impl BookingAnalytics {
+    /// Applies the visitor's consent decision (Consent Mode v2 signals, `"granted"` or
+    /// `"denied"`): tells the tags (`gtag('consent', 'update', update)`, and
+    /// `fbq('consent', 'grant' | 'revoke')` when `ad_storage` is named), then sends the events
+    /// that waited for it, in order, or drops them (counted) where consent was denied.
+    /// Throws an `Error` naming a bad signal.
+    //
+    // The argument is borrowed, not owned, here and in `track`: the shim then lends it in a
+    // slot of wasm-bindgen's externref stack instead of allocating a table slot that Rust must
+    // free on every path (-90 B gzip for the two; for the constructor it measured +20).
+    pub fn consent(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ConsentUpdate")] update: &JsValue,
+    ) -> Result<(), JsError> {
+        let value = read_argument(update, "consent")?;
+        let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() else {
+            return Err(JsError::new(REENTERED));
+        };
+        // A match, not `map_err(..)?`: the released calls are not copied into a second
+        // `Result`.
+        let (meta_named, mut released) = match pipeline.update_consent(&value) {
+            Ok(updated) => updated,
+            Err(why) => return Err(JsError::new(&why)),
+        };
+        // Read under the same borrow: what fbq is told when `ad_storage` was named.
+        let meta_granted = pipeline.consent().meta_granted();
+        drop(pipeline);
+        let mut command = String::from(r#"["consent","update","#);
+        json::push_value(&mut command, &value);
+        command.push(']');
+        report_failure(gtag(&command));
+        if meta_named {
+            report_failure(fbq_consent(meta_granted));
+        }
+        // By reference: moving each call out of the vector copies it (measured larger).
+        for held in &mut released {
+            let (destination, result) = match held {
+                Held::Ga4(event) => (Destination::Ga4, self.engine.send_ga4(event)),
+                Held::Meta(event) => (Destination::Meta, self.engine.send_meta(event)),
+            };
+            let Some(result) = result else {
+                continue;
+            };
+            let delivered = result.is_ok();
+            report_failure(result);
+            if let Ok(mut pipeline) = self.engine.pipeline.try_borrow_mut() {
+                pipeline.count_delivery(destination, delivered);
+            }
+        }
+        // The released copies' GA4 calls went to the page's tag (now or at event time) when
+        // GA4 is configured and consent lets it through.
+        let (drafts, released_ga4) = match self.engine.pipeline.try_borrow_mut() {
+            Ok(mut pipeline) => (
+                pipeline.released_collect(),
+                pipeline.config().ga4.is_some()
+                    && pipeline.consent().gate(Destination::Ga4) == Gate::Send,
+            ),
+            Err(_) => (Vec::new(), false),
+        };
+        for draft in &drafts {
+            self.engine.queue_draft(draft, released_ga4);
+        }
+        Ok(())
     }
 }

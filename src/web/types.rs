@@ -39,35 +39,8 @@ export interface BookingAnalyticsOptions {
   strict?: boolean;
   /** Log every verdict to the console with its reasons (default `false`). */
   debug?: boolean;
-  /**
-   * Consent Mode v2. Without it the site manages no consent and every event is sent. With it,
-   * the defaults go to gtag (`gtag('consent', 'default', …)`) and fbq at once, and events wait
-   * in memory until `consent(update)` decides: `basic` holds everything back, `advanced` sends
-   * GA4 events at once with the consent state set (Meta still waits). GA4 needs
-   * `analytics_storage`, Meta `ad_storage`.
-   */
-  consent?: ConsentOptions;
   /** Called with every verdict: `track` calls and window messages, ignored ones included. */
   onVerdict?: (verdict: Verdict) => void;
-}
-
-/** A Consent Mode v2 signal's value. */
-export type ConsentSignal = "granted" | "denied";
-
-/** The four Consent Mode v2 signals; a change names only those that change. */
-export interface ConsentUpdate {
-  ad_storage?: ConsentSignal;
-  analytics_storage?: ConsentSignal;
-  ad_user_data?: ConsentSignal;
-  ad_personalization?: ConsentSignal;
-}
-
-/** The `consent` option. */
-export interface ConsentOptions {
-  /** `"basic"` (default): nothing is sent before consent; `"advanced"`: GA4 gets cookieless pings. */
-  mode?: "basic" | "advanced";
-  /** The state before the visitor decides; signals not named are `"denied"`. */
-  default?: ConsentUpdate;
 }
 
 /** A destination the module forwards to. */
@@ -149,6 +122,42 @@ export interface Identity {
   fbp: string | null;
   /** Meta's `_fbc`: the cookie, or minted from the URL's `fbclid`. */
   fbc: string | null;
+}
+"#;
+
+/// The additions of the builds with Consent Mode (`altegio-analytics/consent` and the companion
+/// build; interfaces merge with the ones above).
+#[cfg(feature = "consent")]
+#[wasm_bindgen(typescript_custom_section)]
+const CONSENT_TYPES: &'static str = r#"
+export interface BookingAnalyticsOptions {
+  /**
+   * Consent Mode v2. Without it the site manages no consent and every event is sent. With it,
+   * the defaults go to gtag (`gtag('consent', 'default', …)`) and fbq at once, and events wait
+   * in memory until `consent(update)` decides: `basic` holds everything back, `advanced` sends
+   * GA4 events at once with the consent state set (Meta still waits). GA4 needs
+   * `analytics_storage`, Meta `ad_storage`.
+   */
+  consent?: ConsentOptions;
+}
+
+/** A Consent Mode v2 signal's value. */
+export type ConsentSignal = "granted" | "denied";
+
+/** The four Consent Mode v2 signals; a change names only those that change. */
+export interface ConsentUpdate {
+  ad_storage?: ConsentSignal;
+  analytics_storage?: ConsentSignal;
+  ad_user_data?: ConsentSignal;
+  ad_personalization?: ConsentSignal;
+}
+
+/** The `consent` option. */
+export interface ConsentOptions {
+  /** `"basic"` (default): nothing is sent before consent; `"advanced"`: GA4 gets cookieless pings. */
+  mode?: "basic" | "advanced";
+  /** The state before the visitor decides; signals not named are `"denied"`. */
+  default?: ConsentUpdate;
 }
 "#;
 

@@ -87,10 +87,12 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-// pkg/companion and pkg/companion-bundler add the server-side copy (`altegio-analytics/companion`);
+// pkg/consent and pkg/consent-bundler add Consent Mode (`altegio-analytics/consent`);
+// pkg/companion and pkg/companion-bundler add Consent Mode and the server-side copy
+// (`altegio-analytics/companion`);
 // pkg/register is the registration page's build (`connectLocations()`), shipped since the
 // `connect` feature; it is not what partner sites load.
-const BUILDS = ["web", "bundler", "companion", "companion-bundler", "register"];
+const BUILDS = ["web", "bundler", "consent", "consent-bundler", "companion", "companion-bundler", "register"];
 
 test("the tarball holds only package.json, README.md and the builds under pkg/", () => {
   const files = packed.files.map((f) => f.path).sort();
@@ -106,6 +108,13 @@ test("the tarball holds only package.json, README.md and the builds under pkg/",
     "pkg/bundler/altegio_analytics_bg.js",
     "pkg/bundler/altegio_analytics.d.ts",
     "pkg/bundler/altegio_analytics_bg.wasm",
+    "pkg/consent/altegio_analytics.js",
+    "pkg/consent/altegio_analytics.d.ts",
+    "pkg/consent/altegio_analytics_bg.wasm",
+    "pkg/consent-bundler/altegio_analytics.js",
+    "pkg/consent-bundler/altegio_analytics_bg.js",
+    "pkg/consent-bundler/altegio_analytics.d.ts",
+    "pkg/consent-bundler/altegio_analytics_bg.wasm",
     "pkg/companion/altegio_analytics.js",
     "pkg/companion/altegio_analytics.d.ts",
     "pkg/companion/altegio_analytics_bg.wasm",
@@ -118,10 +127,10 @@ test("the tarball holds only package.json, README.md and the builds under pkg/",
   }
   // The glue's inline JavaScript snippets ship as files for bundlers, and inside the glue
   // (one file, one request) for plain pages.
-  for (const build of ["bundler", "companion-bundler"]) {
+  for (const build of ["bundler", "consent-bundler", "companion-bundler"]) {
     assert.ok(files.some((p) => p.startsWith(`pkg/${build}/snippets/`) && p.endsWith(".js")), `pkg/${build}/snippets/ is missing`);
   }
-  for (const build of ["web", "companion", "register"]) {
+  for (const build of ["web", "consent", "companion", "register"]) {
     assert.ok(!files.some((p) => p.startsWith(`pkg/${build}/snippets/`)), `pkg/${build}/snippets/ ships, but its glue should carry the snippets`);
   }
   assert.equal(packed.name, "altegio-analytics");
@@ -155,6 +164,18 @@ test("Node imports the installed package, initialises it with the wasm bytes and
     let companionError = null;
     try { new BookingAnalytics({ companion }); } catch (e) { companionError = [e instanceof Error, e.message]; }
     const defaultHasSetUserData = typeof BookingAnalytics.prototype.setUserData;
+    // Nor Consent Mode: the option is refused, naming the build to use, and there is no consent().
+    let consentError = null;
+    try { new BookingAnalytics({ consent: { mode: "basic" } }); } catch (e) { consentError = [e instanceof Error, e.message]; }
+    const defaultHasConsent = typeof BookingAnalytics.prototype.consent;
+    // The consent build holds events until the visitor decides.
+    const withConsent = await import("altegio-analytics/consent");
+    const consentWasm = fileURLToPath(import.meta.resolve("altegio-analytics/consent/altegio_analytics_bg.wasm"));
+    await withConsent.default({ module_or_path: readFileSync(consentWasm) });
+    const held = new withConsent.BookingAnalytics({ ga4: { measurementId: ${JSON.stringify(MEASUREMENT_ID)} }, consent: { mode: "basic" } });
+    const heldVerdict = held.track("widget_loaded", {});
+    held.consent({ analytics_storage: "granted" });
+    const released = held.stats().forwarded.ga4;
     // The companion build takes it, and has setUserData.
     const full = await import("altegio-analytics/companion");
     const fullWasm = fileURLToPath(import.meta.resolve("altegio-analytics/companion/altegio_analytics_bg.wasm"));
@@ -174,6 +195,12 @@ test("Node imports the installed package, initialises it with the wasm bytes and
       optionError,
       companionError,
       defaultHasSetUserData,
+      consentError,
+      defaultHasConsent,
+      consentWasm,
+      heldVerdict: [heldVerdict.ok, heldVerdict.waiting],
+      released,
+      consentBundler: fileURLToPath(import.meta.resolve("altegio-analytics/consent/bundler")),
       fullWasm,
       fullVerdict: [fullVerdict.ok, fullVerdict.companion],
       companionBundler: fileURLToPath(import.meta.resolve("altegio-analytics/companion/bundler")),
@@ -209,6 +236,15 @@ test("Node imports the installed package, initialises it with the wasm bytes and
     'companion: this build has no server-side copy; import "altegio-analytics/companion" (or "altegio-analytics/companion/bundler") to send one',
   ]);
   assert.equal(out.defaultHasSetUserData, "undefined");
+  assert.deepEqual(out.consentError, [
+    true,
+    'consent: this build has no Consent Mode; import "altegio-analytics/consent" (or "altegio-analytics/consent/bundler") to manage consent',
+  ]);
+  assert.equal(out.defaultHasConsent, "undefined");
+  assert.equal(out.consentWasm, join(installed, "pkg", "consent", "altegio_analytics_bg.wasm"));
+  assert.deepEqual(out.heldVerdict, [true, ["ga4"]]);
+  assert.equal(out.released, 1);
+  assert.equal(out.consentBundler, join(installed, "pkg", "consent-bundler", "altegio_analytics.js"));
   assert.equal(out.fullWasm, join(installed, "pkg", "companion", "altegio_analytics_bg.wasm"));
   assert.deepEqual(out.fullVerdict, [true, "queued"]);
   assert.equal(out.companionBundler, join(installed, "pkg", "companion-bundler", "altegio_analytics.js"));
@@ -434,6 +470,10 @@ export async function main(bytes: Uint8Array): Promise<number> {
   new BookingAnalytics({ companion: { url: "https://c.example/api/collect", site: "s", key: "0123456789abcdef" } });
   // @ts-expect-error setUserData is in altegio-analytics/companion
   analytics.setUserData({ email: "visitor@example.com" });
+  // @ts-expect-error Consent Mode is in altegio-analytics/consent (and the companion build)
+  new BookingAnalytics({ consent: { mode: "basic" } });
+  // @ts-expect-error consent() is in altegio-analytics/consent (and the companion build)
+  analytics.consent({ analytics_storage: "granted" });
 
   return [ok, ignored, source, origin, name, eventName, eventParams, ga4Name, ga4Params, method, metaName,
     metaParams, eventId, forwarded, described, ids, wrong].length + total;
@@ -459,6 +499,29 @@ export function scoped(): number {
   const scoped = compile("using.ts");
   assert.equal(scoped.status, 0, `tsc rejected \`using\`:\n${scoped.stdout}\n${scoped.stderr}`);
 
+  // The consent build types its option and consent() (and the rest as the default build).
+  writeFileSync(
+    join(app, "consent.ts"),
+    `import init, { BookingAnalytics } from "altegio-analytics/consent";
+import type { ConsentOptions, ConsentSignal, ConsentUpdate, Destination } from "altegio-analytics/consent";
+export async function main(): Promise<Destination[]> {
+  await init();
+  const consent: ConsentOptions = { mode: "advanced", default: { analytics_storage: "denied" } };
+  const analytics = new BookingAnalytics({ ga4: { measurementId: "G-XXXXXXXXXX" }, consent });
+  const granted: ConsentSignal = "granted";
+  const update: ConsentUpdate = { ad_storage: granted, ad_user_data: "denied" };
+  analytics.consent(update);
+  // @ts-expect-error a signal is "granted" or "denied"
+  analytics.consent({ ad_storage: "yes" });
+  // @ts-expect-error the server-side copy is in altegio-analytics/companion
+  new BookingAnalytics({ companion: { url: "https://c.example/api/collect", site: "s", key: "0123456789abcdef" } });
+  return analytics.track("widget_loaded").waiting;
+}
+`,
+  );
+  const withConsent = compile("consent.ts");
+  assert.equal(withConsent.status, 0, `tsc rejected consent.ts:\n${withConsent.stdout}\n${withConsent.stderr}`);
+
   // The companion build types its option and setUserData (and the rest as the default build).
   writeFileSync(
     join(app, "companion.ts"),
@@ -471,6 +534,7 @@ export async function main(): Promise<"queued" | "waiting" | null> {
   const analytics = new BookingAnalytics(options);
   const user: UserData = { email: "visitor@example.com", phone: null };
   analytics.setUserData(user);
+  analytics.consent({ ad_user_data: "granted" });
   // @ts-expect-error the companion's key is a string
   new BookingAnalytics({ companion: { url: "https://c.example/api/collect", site: "s", key: 1 } });
   const verdict: Verdict = analytics.track("widget_loaded");
