@@ -2,7 +2,9 @@
 //! site's own GA4 property and Meta Pixel.
 //!
 //! The core (every module but `web`) is plain Rust with no browser dependency and is tested
-//! natively; `web` is the only place that touches JavaScript.
+//! natively; `web` is the only place that touches JavaScript. (One exception, by design: in
+//! the wasm build `text::push_number` has JavaScript write numbers, through `web`; natively
+//! Rust writes the same text, and a wasm test compares the two.)
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 
