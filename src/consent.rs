@@ -152,10 +152,6 @@ impl Consent {
 
     /// What may happen now to an event bound for `destination`.
     pub fn gate(&self, destination: Destination) -> Gate {
-        // Without the `consent` feature nothing is ever held: the compiler drops the rest.
-        if !cfg!(feature = "consent") {
-            return Gate::Send;
-        }
         // Advanced mode sends GA4 events before consent (cookieless pings).
         let sends_anyway = destination == Destination::Ga4 && self.mode == Mode::Advanced;
         self.gate_by_signal(destination, sends_anyway)
@@ -164,15 +160,16 @@ impl Consent {
     /// What may happen now to the companion's copy for `destination`: only a granted signal
     /// sends (`advanced` mode does not apply: a server-side copy is not a cookieless ping).
     pub fn companion_gate(&self, destination: Destination) -> Gate {
-        if !cfg!(feature = "consent") {
-            return Gate::Send;
-        }
         self.gate_by_signal(destination, false)
     }
 
     /// Send when the destination's signal is granted (or `sends_anyway`), else drop once the
     /// visitor has decided, else wait.
     fn gate_by_signal(&self, destination: Destination, sends_anyway: bool) -> Gate {
+        // Without the `consent` feature nothing is ever held: the compiler drops the rest.
+        if !cfg!(feature = "consent") {
+            return Gate::Send;
+        }
         let signal = match destination {
             Destination::Ga4 => ANALYTICS_STORAGE,
             Destination::Meta => AD_STORAGE,

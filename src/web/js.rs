@@ -90,8 +90,8 @@ const str = (s) => {
   for (const c of s) pending.push(c.codePointAt(0));
   pending[at - 1] = pending.length - at;
 };
-export function numberText(n) { pending = []; str(String(n)); return pending.length; }
 export function measure(value) { if (typeof value !== 'string') return -1; pending = []; str(value); return pending.length; }
+export function numberText(n) { return measure(String(n)); }
 export function copy(memory, at) {
   new Float64Array(memory.buffer, at, pending.length).set(pending);
   pending = []; // not kept alive after (it may be large)
