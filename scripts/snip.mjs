@@ -8,6 +8,10 @@
 //     cannot be replaced, and it formats "memory allocation of N bytes failed" for the panic
 //     handler, which ignores the message and traps (src/bundle.rs). Trapping at once is what
 //     it amounted to, minus building the message.
+//   - `alloc::raw_vec::handle_error`, where a failed `Vec`/`String` reservation goes: it panics
+//     with "capacity overflow" (the panic handler traps) or calls the out-of-memory handler
+//     (a trap, above). Trapping at once is what it amounts to, minus building the panic's
+//     arguments; scripts/clear-data.mjs then clears the message and its location.
 //   - Every `core::fmt` trait method (`<u32 as Display>::fmt`, …). Only `core::fmt`'s own
 //     machinery (`core::fmt::write`, `Formatter`'s methods) calls them, through the table; when
 //     the module has none of it — checked below — nothing ever calls them, but the table
@@ -19,13 +23,14 @@ import binaryen from "binaryen";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const OOM = /^alloc(\[[0-9a-f]+\])?::alloc::handle_alloc_error$/;
+const RESERVE_ERROR = /^alloc(\[[0-9a-f]+\])?::raw_vec::handle_error$/;
 const FMT_METHOD = /^<[^>]* as core(\[[0-9a-f]+\])?::fmt::[A-Za-z]+>::fmt$/;
 const FORMATTING = /^core(\[[0-9a-f]+\])?::fmt::write$/;
 
 /** The features the build's wasm uses: those scripts/build.mjs enables in wasm-opt (whose
  * bulk-memory and reference-types flags also turn on the two that came out of them). */
 const F = binaryen.Features;
-const FEATURES = F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals
+export const FEATURES = F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals
   | F.ReferenceTypes | F.CallIndirectOverlong | F.Multivalue;
 
 /** Snips `file` in place; returns the names of the functions snipped. */
@@ -38,7 +43,7 @@ export function snip(file) {
     const name = binaryen.getFunctionInfo(module.getFunctionByIndex(i)).name;
     if (FORMATTING.test(name)) throw new Error(`${file}: the module formats (${name}): its fmt methods can run`);
     if (OOM.test(name)) oom++;
-    if (OOM.test(name) || FMT_METHOD.test(name)) names.push(name);
+    if (OOM.test(name) || RESERVE_ERROR.test(name) || FMT_METHOD.test(name)) names.push(name);
   }
   if (oom !== 1) throw new Error(`${file}: expected one handle_alloc_error, found ${oom}`);
   const text = module.emitText();
