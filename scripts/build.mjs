@@ -61,7 +61,7 @@ function bindgen(input, target, dir) {
     "--reorder-functions-by-name",
     "--strip-producers", "--strip-target-features", ...features, "-o", bg, bg,
   ]);
-  // The panic messages, locations and digits that only the snipped code used (-0.3 KB gzip);
+  // The panic messages, locations and digits that only the snipped code used (-0.4 KB gzip);
   // --memory-packing then drops the zeros from the data segments.
   clearUnreferencedData(bg);
   run(bin("wasm-opt"), ["--memory-packing", ...features, "-o", bg, bg]);
