@@ -1,7 +1,7 @@
 // Prints the transfer size (raw, gzip -9, brotli) of what a partner page downloads — pkg/web,
 // the default build; pkg/consent, with Consent Mode; pkg/companion, with Consent Mode and the
-// server-side copy — and fails when one is above its gzip budget in pkg-config/size-budget.json. Bytes are deterministic, so
-// this is a CI check.
+// server-side copy — and fails when one is above its gzip budget in
+// pkg-config/size-budget.json. Bytes are deterministic, so this is a CI check.
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";

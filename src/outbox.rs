@@ -61,6 +61,15 @@ impl Kind {
             Kind::Meta => "m",
         }
     }
+
+    /// The kind whose [`Kind::code`] is this byte (`None` for the claim's `l` and any other).
+    fn from_code(code: u8) -> Option<Kind> {
+        match code {
+            b'c' => Some(Kind::Companion),
+            b'm' => Some(Kind::Meta),
+            _ => None,
+        }
+    }
 }
 
 /// One undelivered call.
@@ -189,11 +198,9 @@ pub fn read_entries(text: &str) -> Vec<Entry> {
         let Some((code, time_ms, id, json)) = read_line(line) else {
             continue;
         };
-        let kind = match code {
-            b'c' => Kind::Companion,
-            b'm' => Kind::Meta,
-            // The claim.
-            _ => continue,
+        // None for the claim's line.
+        let Some(kind) = Kind::from_code(code) else {
+            continue;
         };
         entries.push(Entry {
             kind,
@@ -299,17 +306,13 @@ impl<S: Store> Outbox<S> {
                         dropped += 1;
                         continue;
                     };
-                    let kind = match code {
-                        b'c' => Kind::Companion,
-                        b'm' => Kind::Meta,
-                        b'l' => {
-                            claim = Some((id, ms));
-                            continue;
-                        }
-                        _ => {
-                            dropped += 1;
-                            continue;
-                        }
+                    if code == b'l' {
+                        claim = Some((id, ms));
+                        continue;
+                    }
+                    let Some(kind) = Kind::from_code(code) else {
+                        dropped += 1;
+                        continue;
                     };
                     // A companion copy goes out in one request with others: one that is not
                     // JSON would spoil the batch. (An fbq call goes alone, and the page's

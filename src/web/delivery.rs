@@ -335,12 +335,13 @@ impl Delivery {
                 }
             }
         }
-        {
-            let Ok(mut state) = self.state.try_borrow_mut() else {
-                return;
-            };
-            state.outbox.remove(Kind::Meta, &sent, true, now);
-            state.outbox.remove(Kind::Meta, &failed, false, now);
+        let replayed = !sent.is_empty() || !failed.is_empty();
+        // Only after a replay: each removal reads and parses the stored outbox again.
+        if replayed {
+            if let Ok(mut state) = self.state.try_borrow_mut() {
+                state.outbox.remove(Kind::Meta, &sent, true, now);
+                state.outbox.remove(Kind::Meta, &failed, false, now);
+            }
         }
         #[cfg(feature = "companion")]
         match self.request(entries, now) {
@@ -351,7 +352,7 @@ impl Delivery {
             }
             (false, None) => {}
         }
-        self.finish(!sent.is_empty() || !failed.is_empty(), None);
+        self.finish(replayed, None);
     }
 
     /// Sends the companion the first batch of `entries` that may go now: whether a request
